@@ -1,0 +1,924 @@
+/* gst-dl
+ * Copyright (C) 2024 gst-dl contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+/**
+ * SECTION:element-dlclassify
+ * @title: dlclassify
+ *
+ * dlclassify runs an image classification model (an ONNX file, for
+ * instance one made by dltrain) on raw video frames and passes the frames
+ * through unchanged. The model's `dl.image` metadata says how a frame is
+ * turned into the network's input (colour, size, resize mode,
+ * normalisation); the caps' colorimetry (YUV range and matrix) is honoured.
+ *
+ * For every classified frame whose best score reaches #GstDlClassify:threshold
+ * the element
+ *
+ * * attaches a #GstVideoRegionOfInterestMeta covering the whole frame, whose
+ *   roi_type is the label, with a parameter structure named
+ *   `classification` holding `label` (string), `label_id` (uint),
+ *   `confidence` (double, 0..1) and `model_name` (string, the model file's
+ *   basename);
+ * * posts an element message named `dlclassify` with the fields
+ *   `timestamp` (guint64, the buffer PTS or GST_CLOCK_TIME_NONE),
+ *   `stream-time` and `running-time` (guint64), `label`, `label_id`,
+ *   `confidence`, and `top-k`, a #GstValueList of `classification`
+ *   structures (`label`, `label_id`, `confidence`) sorted by decreasing
+ *   confidence, holding at most #GstDlClassify:top-k entries that reach the
+ *   threshold.
+ *
+ * When the model's last operation is not a Softmax, a softmax is applied to
+ * its output so that the confidences are probabilities. Labels come from
+ * #GstDlClassify:labels-file, else from the model's `dl.labels`, else they
+ * are "class N".
+ *
+ * A missing #GstDlClassify:model, a missing or unreadable file, or a model
+ * that does not take an image is an error when the element starts (READY
+ * to PAUSED), naming the file and the reason.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=30 ! videoconvert ! \
+ *     dlclassify model=samples/models/fashion-mnist.onnx ! fakesink
+ * ]| classifies 30 test frames and prints the `dlclassify` messages.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdlclassify.h"
+#include "gstdlmodel.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_dl_classify_debug);
+#define GST_CAT_DEFAULT gst_dl_classify_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_LABELS_FILE NULL
+#define DEFAULT_THRESHOLD 0.0f
+#define DEFAULT_TOP_K 5
+#define DEFAULT_INFERENCE_INTERVAL 1
+#define DEFAULT_THREADS 0
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_LABELS_FILE,
+  PROP_THRESHOLD,
+  PROP_TOP_K,
+  PROP_INFERENCE_INTERVAL,
+  PROP_THREADS,
+};
+
+/* How the model's output becomes probabilities. */
+typedef enum
+{
+  SCORES_LOGITS,                /* apply a softmax */
+  SCORES_PROBABILITIES,         /* the graph ends with Softmax */
+  SCORES_LOG_PROBABILITIES,     /* the graph ends with LogSoftmax */
+} ScoresKind;
+
+struct _GstDlClassify
+{
+  GstVideoFilter parent;
+
+  /* properties, protected by the object lock */
+  gchar *model_path;
+  gchar *labels_file;
+  gfloat threshold;
+  guint top_k;
+  guint inference_interval;
+  gint threads;
+
+  /* set up in start() and freed in stop(); otherwise used by the streaming
+   * thread only */
+  GstDlModel *model;
+  dlnn_exec *exec;
+  dlnn_image_ctx *image;
+  float *input;                 /* the exec's input buffer */
+  guint n_classes;
+  ScoresKind scores_kind;
+  gchar **class_names;          /* "class N" when the model has no labels */
+  const gchar *const *labels;   /* model->labels or class_names */
+  gfloat *probs;                /* n_classes */
+  guint *order;                 /* n_classes, class ids by decreasing prob */
+
+  /* from set_info(): everything but the plane pointers */
+  dlnn_frame frame;
+
+  /* inference-interval bookkeeping */
+  gboolean classified_once;
+  guint since_last;
+
+  /* result of the last transform_frame_ip(), attached by transform_ip() */
+  guint n_results;              /* 0 = nothing to attach */
+};
+
+#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
+    "xRGB, xBGR, GRAY8, I420, NV12 }"
+
+static GstStaticPadTemplate gst_dl_classify_sink_template =
+GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+static GstStaticPadTemplate gst_dl_classify_src_template =
+GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+
+#define gst_dl_classify_parent_class parent_class
+G_DEFINE_TYPE (GstDlClassify, gst_dl_classify, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (dlclassify, "dlclassify", GST_RANK_NONE,
+    GST_TYPE_DL_CLASSIFY);
+
+static void gst_dl_classify_finalize (GObject * object);
+static void gst_dl_classify_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_dl_classify_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_dl_classify_start (GstBaseTransform * trans);
+static gboolean gst_dl_classify_stop (GstBaseTransform * trans);
+static GstFlowReturn gst_dl_classify_prepare_output_buffer (GstBaseTransform
+    * trans, GstBuffer * inbuf, GstBuffer ** outbuf);
+static GstFlowReturn gst_dl_classify_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buf);
+static gboolean gst_dl_classify_set_info (GstVideoFilter * filter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+static GstFlowReturn gst_dl_classify_transform_frame_ip (GstVideoFilter *
+    filter, GstVideoFrame * frame);
+
+static void
+gst_dl_classify_class_init (GstDlClassifyClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
+  GstVideoFilterClass *filter_class = (GstVideoFilterClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (gst_dl_classify_debug, "dlclassify", 0,
+      "image classification with libdlnn");
+
+  gobject_class->finalize = gst_dl_classify_finalize;
+  gobject_class->set_property = gst_dl_classify_set_property;
+  gobject_class->get_property = gst_dl_classify_get_property;
+
+  /**
+   * GstDlClassify:model:
+   *
+   * The ONNX model file. Required.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "ONNX image classification model file (required); its dl.image "
+          "metadata sets the preprocessing", DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:labels-file:
+   *
+   * Text file with one label per line, overriding the model's dl.labels.
+   */
+  g_object_class_install_property (gobject_class, PROP_LABELS_FILE,
+      g_param_spec_string ("labels-file", "Labels file",
+          "Text file with one class label per line, in class order; "
+          "overrides the model's dl.labels (default: dl.labels, else "
+          "\"class N\")", DEFAULT_LABELS_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:threshold:
+   *
+   * Minimum confidence of a result.
+   */
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_float ("threshold", "Threshold",
+          "Minimum confidence (0..1): when the best class scores less, "
+          "nothing is attached or posted for the frame; top-k entries "
+          "below it are left out", 0.0f, 1.0f, DEFAULT_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDlClassify:top-k:
+   *
+   * Number of best classes listed in the element message.
+   */
+  g_object_class_install_property (gobject_class, PROP_TOP_K,
+      g_param_spec_uint ("top-k", "Top K",
+          "Number of best classes in the \"top-k\" list of the element "
+          "message (at most the number of classes)", 1, G_MAXUINT,
+          DEFAULT_TOP_K,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDlClassify:inference-interval:
+   *
+   * Classify one frame out of this many.
+   */
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Classify every Nth frame (1 = every frame); the frames in between "
+          "pass without meta or message", 1, G_MAXUINT,
+          DEFAULT_INFERENCE_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDlClassify:threads:
+   *
+   * Threads of the math kernels.
+   */
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "Threads for the math kernels (OpenBLAS), process-wide; "
+          "0 = keep the library default", 0, 1024, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_set_static_metadata (element_class,
+      "Deep-learning image classifier", "Filter/Analyzer/Video",
+      "Classifies video frames with an ONNX model; attaches "
+      "GstVideoRegionOfInterestMeta and posts \"dlclassify\" messages",
+      "gst-dl contributors");
+
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_dl_classify_sink_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &gst_dl_classify_src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_dl_classify_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_dl_classify_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_dl_classify_prepare_output_buffer);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_dl_classify_transform_ip);
+  trans_class->transform_ip_on_passthrough = TRUE;
+
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_dl_classify_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_dl_classify_transform_frame_ip);
+}
+
+static void
+gst_dl_classify_init (GstDlClassify * self)
+{
+  self->model_path = g_strdup (DEFAULT_MODEL);
+  self->labels_file = g_strdup (DEFAULT_LABELS_FILE);
+  self->threshold = DEFAULT_THRESHOLD;
+  self->top_k = DEFAULT_TOP_K;
+  self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
+  self->threads = DEFAULT_THREADS;
+
+  /* Frames are only read; buffers only gain a meta. */
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_gap_aware (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+gst_dl_classify_finalize (GObject * object)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (object);
+
+  g_free (self->model_path);
+  g_free (self->labels_file);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Called with the object lock held. */
+static gboolean
+gst_dl_classify_ready_or_null (GstDlClassify * self)
+{
+  GstState state = GST_STATE (self);
+
+  return state == GST_STATE_NULL || state == GST_STATE_READY;
+}
+
+static void
+gst_dl_classify_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+    case PROP_LABELS_FILE:
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      if (!gst_dl_classify_ready_or_null (self)) {
+        GST_OBJECT_UNLOCK (self);
+        g_warning ("dlclassify: changing the \"%s\" property is only "
+            "supported in the NULL and READY states", pspec->name);
+        return;
+      }
+      if (prop_id == PROP_MODEL) {
+        g_free (self->model_path);
+        self->model_path = g_value_dup_string (value);
+      } else if (prop_id == PROP_LABELS_FILE) {
+        g_free (self->labels_file);
+        self->labels_file = g_value_dup_string (value);
+      } else {
+        self->threads = g_value_get_int (value);
+      }
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->threshold = g_value_get_float (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TOP_K:
+      GST_OBJECT_LOCK (self);
+      self->top_k = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->inference_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_dl_classify_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_LABELS_FILE:
+      g_value_set_string (value, self->labels_file);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float (value, self->threshold);
+      break;
+    case PROP_TOP_K:
+      g_value_set_uint (value, self->top_k);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->inference_interval);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* The op that produces graph output @out, or NULL. */
+static const gchar *
+output_producer_op (const dlnn_graph * g, gint out)
+{
+  gint i, j;
+
+  for (i = 0; i < g->n_nodes; i++)
+    for (j = 0; j < g->nodes[i].n_outputs; j++)
+      if (g->nodes[i].outputs[j] == out)
+        return g->nodes[i].op_type;
+  return NULL;
+}
+
+/* The output must hold one score per class: every dimension but one is 1. */
+static gboolean
+output_is_vector (const dlnn_tensor * t)
+{
+  gint i, n_big = 0;
+
+  for (i = 0; i < t->ndim; i++)
+    if (t->dims[i] != 1)
+      n_big++;
+  return n_big <= 1 && t->size >= 2 && t->size <= G_MAXINT;
+}
+
+static gboolean
+gst_dl_classify_start (GstBaseTransform * trans)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (trans);
+  gchar *model_path, *labels_file;
+  gint threads;
+  GError *err = NULL;
+  dlnn_status st;
+  dlnn_image_cfg cfg;
+  gint ndim;
+  gint64 dims[DLNN_MAX_DIMS];
+  const dlnn_tensor *out;
+  const gchar *last_op;
+  gchar shape[160];
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  model_path = g_strdup (self->model_path);
+  labels_file = g_strdup (self->labels_file);
+  threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+
+  dlnn_status_clear (&st);
+
+  if (model_path == NULL || model_path[0] == '\0')
+    goto no_model;
+
+  if (threads > 0)
+    dlnn_set_threads (threads);
+
+  self->model = gst_dl_model_load (model_path, labels_file, &err);
+  if (self->model == NULL)
+    goto model_error;
+  if (!gst_dl_model_image_input (self->model, &cfg, &ndim, dims, &err))
+    goto model_error;
+
+  self->exec = dlnn_exec_new (self->model->graph, DLNN_EXEC_INFERENCE, &st);
+  if (self->exec == NULL)
+    goto exec_failed;
+  if (dlnn_exec_reshape (self->exec, 0, ndim, dims, &st) != DLNN_OK)
+    goto exec_failed;
+  self->input = dlnn_exec_input (self->exec, 0)->data;
+
+  out = dlnn_exec_output (self->exec, 0);
+  dlnn_shape_str (out->ndim, out->dims, shape, sizeof (shape));
+  if (!output_is_vector (out))
+    goto bad_output;
+  self->n_classes = (guint) out->size;
+
+  last_op = output_producer_op (self->model->graph,
+      self->model->graph->outputs[0]);
+  if (g_strcmp0 (last_op, "Softmax") == 0)
+    self->scores_kind = SCORES_PROBABILITIES;
+  else if (g_strcmp0 (last_op, "LogSoftmax") == 0)
+    self->scores_kind = SCORES_LOG_PROBABILITIES;
+  else
+    self->scores_kind = SCORES_LOGITS;
+
+  self->image = dlnn_image_ctx_new (&cfg, &st);
+  if (self->image == NULL)
+    goto image_failed;
+
+  if (self->model->labels != NULL) {
+    if ((guint) self->model->n_labels != self->n_classes)
+      goto labels_mismatch;
+    self->labels = (const gchar * const *) self->model->labels;
+  } else {
+    self->class_names = g_new0 (gchar *, self->n_classes + 1);
+    for (i = 0; i < self->n_classes; i++)
+      self->class_names[i] = g_strdup_printf ("class %u", i);
+    self->labels = (const gchar * const *) self->class_names;
+  }
+
+  self->probs = g_new0 (gfloat, self->n_classes);
+  self->order = g_new0 (guint, self->n_classes);
+  self->classified_once = FALSE;
+  self->since_last = 0;
+  self->n_results = 0;
+
+  GST_INFO_OBJECT (self, "model %s: input %s, %u classes (%s), labels from "
+      "%s", model_path, shape, self->n_classes, last_op ? last_op : "-",
+      self->model->labels_source ? self->model->labels_source : "-");
+
+  g_free (model_path);
+  g_free (labels_file);
+  return TRUE;
+
+  /* ERRORS */
+no_model:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model set."),
+        ("Set the \"model\" property to an ONNX model file."));
+    goto failed;
+  }
+model_error:
+  {
+    gst_dl_model_post_error (GST_ELEMENT (self), err);
+    g_clear_error (&err);
+    goto failed;
+  }
+exec_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" cannot run on a single image: %s (%s)",
+            model_path, st.message, dlnn_code_name (st.code)), (NULL));
+    goto failed;
+  }
+bad_output:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" is not a classifier: its output %s is not a "
+            "vector of at least two class scores.", model_path, shape),
+        (NULL));
+    goto failed;
+  }
+image_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\": unusable image preprocessing: %s", model_path,
+            st.message), (NULL));
+    goto failed;
+  }
+labels_mismatch:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has %u classes but %s has %d labels.",
+            model_path, self->n_classes, self->model->labels_source,
+            self->model->n_labels), (NULL));
+    goto failed;
+  }
+failed:
+  {
+    g_free (model_path);
+    g_free (labels_file);
+    gst_dl_classify_stop (trans);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_dl_classify_stop (GstBaseTransform * trans)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (trans);
+
+  g_clear_pointer (&self->image, dlnn_image_ctx_free);
+  g_clear_pointer (&self->exec, dlnn_exec_free);
+  g_clear_pointer (&self->model, gst_dl_model_unref);
+  g_clear_pointer (&self->class_names, g_strfreev);
+  g_clear_pointer (&self->probs, g_free);
+  g_clear_pointer (&self->order, g_free);
+  self->labels = NULL;
+  self->input = NULL;
+  self->n_classes = 0;
+  self->n_results = 0;
+
+  return TRUE;
+}
+
+static gboolean
+gst_dl_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (filter);
+  dlnn_frame *f = &self->frame;
+  GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
+  gboolean is_yuv = GST_VIDEO_INFO_IS_YUV (in_info);
+
+  memset (f, 0, sizeof (*f));
+
+  switch (format) {
+    case GST_VIDEO_FORMAT_RGB:
+      f->format = DLNN_PIX_RGB;
+      break;
+    case GST_VIDEO_FORMAT_BGR:
+      f->format = DLNN_PIX_BGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBA:
+      f->format = DLNN_PIX_RGBA;
+      break;
+    case GST_VIDEO_FORMAT_BGRA:
+      f->format = DLNN_PIX_BGRA;
+      break;
+    case GST_VIDEO_FORMAT_ARGB:
+      f->format = DLNN_PIX_ARGB;
+      break;
+    case GST_VIDEO_FORMAT_ABGR:
+      f->format = DLNN_PIX_ABGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBx:
+      f->format = DLNN_PIX_RGBX;
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      f->format = DLNN_PIX_BGRX;
+      break;
+    case GST_VIDEO_FORMAT_xRGB:
+      f->format = DLNN_PIX_XRGB;
+      break;
+    case GST_VIDEO_FORMAT_xBGR:
+      f->format = DLNN_PIX_XBGR;
+      break;
+    case GST_VIDEO_FORMAT_GRAY8:
+      f->format = DLNN_PIX_GRAY8;
+      break;
+    case GST_VIDEO_FORMAT_I420:
+      f->format = DLNN_PIX_I420;
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      f->format = DLNN_PIX_NV12;
+      break;
+    default:
+      goto unsupported_format;
+  }
+
+  f->width = GST_VIDEO_INFO_WIDTH (in_info);
+  f->height = GST_VIDEO_INFO_HEIGHT (in_info);
+
+  /* Unknown range: limited for YUV, full for gray and RGB (as videoconvert
+   * does). */
+  switch (in_info->colorimetry.range) {
+    case GST_VIDEO_COLOR_RANGE_0_255:
+      f->full_range = 1;
+      break;
+    case GST_VIDEO_COLOR_RANGE_16_235:
+      f->full_range = 0;
+      break;
+    default:
+      f->full_range = is_yuv ? 0 : 1;
+      break;
+  }
+
+  switch (in_info->colorimetry.matrix) {
+    case GST_VIDEO_COLOR_MATRIX_BT709:
+    case GST_VIDEO_COLOR_MATRIX_SMPTE240M:
+      f->matrix = DLNN_YUV_BT709;
+      break;
+    case GST_VIDEO_COLOR_MATRIX_BT2020:
+      GST_WARNING_OBJECT (self, "BT.2020 matrix approximated by BT.709");
+      f->matrix = DLNN_YUV_BT709;
+      break;
+    case GST_VIDEO_COLOR_MATRIX_BT601:
+    case GST_VIDEO_COLOR_MATRIX_FCC:
+      f->matrix = DLNN_YUV_BT601;
+      break;
+    default:
+      /* as gst_video_info_from_caps() defaults: BT.709 above SD */
+      f->matrix = f->height > 576 ? DLNN_YUV_BT709 : DLNN_YUV_BT601;
+      break;
+  }
+
+  GST_DEBUG_OBJECT (self, "%s %dx%d, %s range, %s matrix",
+      gst_video_format_to_string (format), f->width, f->height,
+      f->full_range ? "full" : "limited",
+      f->matrix == DLNN_YUV_BT709 ? "BT.709" : "BT.601");
+
+  return TRUE;
+
+  /* ERRORS */
+unsupported_format:
+  {
+    GST_ERROR_OBJECT (self, "unsupported format %s",
+        gst_video_format_to_string (format));
+    return FALSE;
+  }
+}
+
+static GstFlowReturn
+gst_dl_classify_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer ** outbuf)
+{
+  /* Passthrough, but the buffer must be writable to take our meta. A copy
+   * of a shared buffer shares its memory: pixels are never copied. */
+  if (gst_buffer_is_writable (inbuf))
+    *outbuf = inbuf;
+  else
+    *outbuf = gst_buffer_copy (inbuf);
+
+  return *outbuf != NULL ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+/* Turns the model output into probabilities in self->probs. FALSE if they
+ * are not finite. */
+static gboolean
+gst_dl_classify_scores (GstDlClassify * self, const float *out)
+{
+  guint i, n = self->n_classes;
+  gfloat *p = self->probs;
+  gfloat max;
+  gdouble sum = 0.0;
+
+  switch (self->scores_kind) {
+    case SCORES_PROBABILITIES:
+      for (i = 0; i < n; i++) {
+        p[i] = out[i];
+        sum += p[i];
+      }
+      break;
+    case SCORES_LOG_PROBABILITIES:
+      for (i = 0; i < n; i++) {
+        p[i] = expf (out[i]);
+        sum += p[i];
+      }
+      break;
+    case SCORES_LOGITS:
+      max = out[0];
+      for (i = 1; i < n; i++)
+        if (out[i] > max)
+          max = out[i];
+      for (i = 0; i < n; i++) {
+        p[i] = expf (out[i] - max);
+        sum += p[i];
+      }
+      for (i = 0; i < n; i++)
+        p[i] = (gfloat) (p[i] / sum);
+      break;
+  }
+
+  return isfinite (sum);
+}
+
+/* Puts the @k best class ids first in self->order (ties: lower id first). */
+static void
+gst_dl_classify_select_top (GstDlClassify * self, guint k)
+{
+  const gfloat *p = self->probs;
+  guint *order = self->order;
+  guint i, j, n = self->n_classes;
+
+  for (i = 0; i < n; i++)
+    order[i] = i;
+
+  for (i = 0; i < k; i++) {
+    guint best = i, tmp;
+
+    for (j = i + 1; j < n; j++) {
+      if (p[order[j]] > p[order[best]] ||
+          (p[order[j]] == p[order[best]] && order[j] < order[best]))
+        best = j;
+    }
+    tmp = order[i];
+    order[i] = order[best];
+    order[best] = tmp;
+  }
+}
+
+static GstFlowReturn
+gst_dl_classify_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (filter);
+  dlnn_frame f;
+  dlnn_status st;
+  gfloat threshold;
+  guint top_k, interval, k, i;
+
+  self->n_results = 0;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->threshold;
+  top_k = self->top_k;
+  interval = self->inference_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  /* a gap has no picture */
+  if (GST_BUFFER_FLAG_IS_SET (frame->buffer, GST_BUFFER_FLAG_GAP))
+    return GST_FLOW_OK;
+
+  if (self->classified_once && self->since_last + 1 < interval) {
+    self->since_last++;
+    return GST_FLOW_OK;
+  }
+  self->classified_once = TRUE;
+  self->since_last = 0;
+
+  f = self->frame;
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (frame) && i < 3; i++) {
+    f.planes[i] = GST_VIDEO_FRAME_PLANE_DATA (frame, i);
+    f.strides[i] = GST_VIDEO_FRAME_PLANE_STRIDE (frame, i);
+  }
+
+  dlnn_status_clear (&st);
+  if (dlnn_image_ctx_process (self->image, &f, self->input, &st) != DLNN_OK)
+    goto preprocess_failed;
+  if (dlnn_exec_forward (self->exec, &st) != DLNN_OK)
+    goto forward_failed;
+
+  if (!gst_dl_classify_scores (self,
+          dlnn_exec_output (self->exec, 0)->data)) {
+    GST_WARNING_OBJECT (self, "model output is not finite, frame skipped");
+    return GST_FLOW_OK;
+  }
+
+  k = MIN (top_k, self->n_classes);
+  gst_dl_classify_select_top (self, k);
+
+  /* keep the top-k entries that reach the threshold */
+  for (i = 0; i < k; i++)
+    if (self->probs[self->order[i]] < threshold)
+      break;
+  self->n_results = i;
+
+  GST_LOG_OBJECT (self, "best %s (%u) %.4f, %u results",
+      self->labels[self->order[0]], self->order[0],
+      self->probs[self->order[0]], self->n_results);
+
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+preprocess_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not preprocess a %dx%d frame for the model: %s", f.width,
+            f.height, st.message), (NULL));
+    return GST_FLOW_ERROR;
+  }
+forward_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Model inference failed: %s", st.message), (NULL));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstStructure *
+gst_dl_classify_result_new (GstDlClassify * self, guint rank)
+{
+  guint id = self->order[rank];
+
+  return gst_structure_new ("classification",
+      "label", G_TYPE_STRING, self->labels[id],
+      "label_id", G_TYPE_UINT, id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) self->probs[id], NULL);
+}
+
+static void
+gst_dl_classify_post_message (GstDlClassify * self, GstBuffer * buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime ts = GST_BUFFER_PTS (buf);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  GValue list = G_VALUE_INIT;
+  GstStructure *s;
+  guint id = self->order[0], i;
+
+  if (GST_CLOCK_TIME_IS_VALID (ts)) {
+    stream_time = gst_segment_to_stream_time (&trans->segment,
+        GST_FORMAT_TIME, ts);
+    running_time = gst_segment_to_running_time (&trans->segment,
+        GST_FORMAT_TIME, ts);
+  }
+
+  g_value_init (&list, GST_TYPE_LIST);
+  for (i = 0; i < self->n_results; i++) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_dl_classify_result_new (self, i));
+    gst_value_list_append_and_take_value (&list, &v);
+  }
+
+  s = gst_structure_new ("dlclassify",
+      "timestamp", G_TYPE_UINT64, ts,
+      "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time,
+      "label", G_TYPE_STRING, self->labels[id],
+      "label_id", G_TYPE_UINT, id,
+      "confidence", G_TYPE_DOUBLE, (gdouble) self->probs[id], NULL);
+  gst_structure_take_value (s, "top-k", &list);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+gst_dl_classify_attach_meta (GstDlClassify * self, GstBuffer * buf)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  GstStructure *params;
+  guint id = self->order[0];
+
+  roi = gst_buffer_add_video_region_of_interest_meta (buf, self->labels[id],
+      0, 0, self->frame.width, self->frame.height);
+  params = gst_dl_classify_result_new (self, 0);
+  gst_structure_set (params, "model_name", G_TYPE_STRING, self->model->name,
+      NULL);
+  gst_video_region_of_interest_meta_add_param (roi, params);
+}
+
+static GstFlowReturn
+gst_dl_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstDlClassify *self = GST_DL_CLASSIFY (trans);
+  GstFlowReturn ret;
+
+  /* maps the frame and calls transform_frame_ip() */
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->transform_ip (trans, buf);
+
+  /* the frame is unmapped now, so the buffer is writable again */
+  if (ret == GST_FLOW_OK && self->n_results > 0) {
+    gst_dl_classify_attach_meta (self, buf);
+    gst_dl_classify_post_message (self, buf);
+  }
+  self->n_results = 0;
+
+  return ret;
+}

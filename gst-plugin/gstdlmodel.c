@@ -1,0 +1,319 @@
+/* gst-dl
+ * Copyright (C) 2024 gst-dl contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+/* Model loading shared by the elements of the dl plugin. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdlmodel.h"
+
+#include <string.h>
+
+static void
+gst_dl_model_free (GstDlModel * model)
+{
+  dlnn_graph_free (model->graph);
+  if (model->labels)
+    dlnn_strv_free (model->labels, model->n_labels);
+  g_free (model->labels_source);
+  g_free (model->task);
+  g_free (model->name);
+  g_free (model->path);
+  g_free (model);
+}
+
+GstDlModel *
+gst_dl_model_ref (GstDlModel * model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  g_atomic_int_inc (&model->refcount);
+  return model;
+}
+
+void
+gst_dl_model_unref (GstDlModel * model)
+{
+  if (model == NULL)
+    return;
+  if (g_atomic_int_dec_and_test (&model->refcount))
+    gst_dl_model_free (model);
+}
+
+static gboolean
+gst_dl_model_load_labels (GstDlModel * model, const gchar * labels_file,
+    GError ** error)
+{
+  dlnn_status st;
+  const gchar *json;
+
+  dlnn_status_clear (&st);
+
+  if (labels_file != NULL) {
+    if (!g_file_test (labels_file, G_FILE_TEST_EXISTS)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+          "Labels file \"%s\" does not exist.", labels_file);
+      return FALSE;
+    }
+    if (dlnn_labels_read_file (labels_file, &model->labels, &model->n_labels,
+            &st) != DLNN_OK) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          "Could not read labels file \"%s\": %s", labels_file, st.message);
+      model->labels = NULL;
+      model->n_labels = 0;
+      return FALSE;
+    }
+    model->labels_source = g_strdup (labels_file);
+    return TRUE;
+  }
+
+  json = dlnn_graph_get_meta (model->graph, "dl.labels");
+  if (json == NULL)
+    return TRUE;
+
+  if (dlnn_json_parse_string_array (json, &model->labels, &model->n_labels,
+          &st) != DLNN_OK) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Model file \"%s\" has invalid dl.labels metadata: %s", model->path,
+        st.message);
+    model->labels = NULL;
+    model->n_labels = 0;
+    return FALSE;
+  }
+  model->labels_source = g_strdup ("dl.labels");
+  return TRUE;
+}
+
+GstDlModel *
+gst_dl_model_load (const gchar * path, const gchar * labels_file,
+    GError ** error)
+{
+  GstDlModel *model;
+  dlnn_graph *graph = NULL;
+  dlnn_status st;
+  const gchar *task;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  dlnn_status_clear (&st);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    goto not_found;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    goto not_regular;
+  if (dlnn_onnx_load_file (path, &graph, &st) != DLNN_OK)
+    goto load_failed;
+  if (dlnn_graph_optimize_inference (graph, &st) != DLNN_OK)
+    goto optimize_failed;
+
+  model = g_new0 (GstDlModel, 1);
+  model->refcount = 1;
+  model->path = g_strdup (path);
+  model->name = g_path_get_basename (path);
+  model->graph = graph;
+  task = dlnn_graph_get_meta (graph, "dl.task");
+  model->task = g_strdup (task);
+
+  if (!gst_dl_model_load_labels (model, labels_file, error)) {
+    gst_dl_model_unref (model);
+    return NULL;
+  }
+
+  return model;
+
+  /* ERRORS */
+not_found:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "Model file \"%s\" does not exist.", path);
+    return NULL;
+  }
+not_regular:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+        "Model file \"%s\" is not a regular file.", path);
+    return NULL;
+  }
+load_failed:
+  {
+    dlnn_graph_free (graph);
+    g_set_error (error, GST_RESOURCE_ERROR, st.code == DLNN_ERR_IO ?
+        GST_RESOURCE_ERROR_OPEN_READ : GST_RESOURCE_ERROR_READ,
+        "Could not load model file \"%s\": %s (%s)", path, st.message,
+        dlnn_code_name (st.code));
+    return NULL;
+  }
+optimize_failed:
+  {
+    dlnn_graph_free (graph);
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Could not prepare model file \"%s\" for inference: %s (%s)", path,
+        st.message, dlnn_code_name (st.code));
+    return NULL;
+  }
+}
+
+/* A batch dimension we can feed with a single frame. */
+static gboolean
+batch_ok (gint64 d)
+{
+  return d < 0 || d == 1;
+}
+
+/* A declared dimension @d (< 0 = dynamic) that can take the value @want. */
+static gboolean
+dim_ok (gint64 d, gint64 want)
+{
+  return d < 0 || d == want;
+}
+
+static const gchar *
+color_name (dlnn_color color)
+{
+  switch (color) {
+    case DLNN_COLOR_GRAY:
+      return "gray";
+    case DLNN_COLOR_RGB:
+      return "rgb";
+    case DLNN_COLOR_BGR:
+      return "bgr";
+  }
+  return "?";
+}
+
+gboolean
+gst_dl_model_image_input (GstDlModel * model, dlnn_image_cfg * cfg,
+    gint * ndim, gint64 * dims, GError ** error)
+{
+  const dlnn_graph *g;
+  const dlnn_value *in;
+  const gchar *meta;
+  gchar shape[160];
+  dlnn_status st;
+  gint64 c, h, w;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  g = model->graph;
+  dlnn_status_clear (&st);
+  dlnn_image_cfg_init (cfg);
+
+  if (g->n_inputs != 1)
+    goto wrong_input_count;
+
+  in = &g->values[g->inputs[0]];
+  dlnn_shape_str (in->ndim, in->dims, shape, sizeof (shape));
+
+  meta = dlnn_graph_get_meta (g, "dl.image");
+  if (meta != NULL) {
+    if (dlnn_image_cfg_parse (meta, cfg, &st) != DLNN_OK)
+      goto bad_meta;
+  } else {
+    /* An imported model: derive the preprocessing from an NCHW input of
+     * fixed size with 1 (gray) or 3 (rgb) channels, pixels scaled to
+     * 0..1. */
+    if (in->ndim != 4 || (in->dims[1] != 1 && in->dims[1] != 3) ||
+        in->dims[2] <= 0 || in->dims[3] <= 0)
+      goto no_meta;
+    cfg->color = in->dims[1] == 1 ? DLNN_COLOR_GRAY : DLNN_COLOR_RGB;
+    cfg->height = (int) in->dims[2];
+    cfg->width = (int) in->dims[3];
+  }
+
+  c = dlnn_image_cfg_channels (cfg);
+  h = cfg->height;
+  w = cfg->width;
+
+  if (in->ndim == 4) {
+    if (!batch_ok (in->dims[0]) || !dim_ok (in->dims[1], c) ||
+        !dim_ok (in->dims[2], h) || !dim_ok (in->dims[3], w))
+      goto mismatch;
+    *ndim = 4;
+    dims[0] = 1;
+    dims[1] = c;
+    dims[2] = h;
+    dims[3] = w;
+  } else if (in->ndim == 2) {
+    /* a flat vector of C*H*W values, e.g. a multilayer perceptron */
+    if (!batch_ok (in->dims[0]) || !dim_ok (in->dims[1], c * h * w))
+      goto mismatch;
+    *ndim = 2;
+    dims[0] = 1;
+    dims[1] = c * h * w;
+  } else {
+    goto mismatch;
+  }
+
+  return TRUE;
+
+  /* ERRORS */
+wrong_input_count:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has %d inputs; an image model has exactly one.",
+        model->path, g->n_inputs);
+    return FALSE;
+  }
+bad_meta:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has invalid dl.image metadata \"%s\": %s",
+        model->path, meta, st.message);
+    return FALSE;
+  }
+no_meta:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has no dl.image metadata and its input %s is not "
+        "an NCHW image of fixed size with 1 or 3 channels.", model->path,
+        shape);
+    return FALSE;
+  }
+mismatch:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\": input %s does not fit its image preprocessing "
+        "(color=%s, width=%d, height=%d): expected NCHW [1, %d, %d, %d] "
+        "(or a flat [1, %d]).", model->path, shape, color_name (cfg->color),
+        cfg->width, cfg->height, (int) c, (int) h, (int) w, (int) (c * h * w));
+    return FALSE;
+  }
+}
+
+void
+gst_dl_model_post_error (GstElement * element, const GError * error)
+{
+  g_return_if_fail (error != NULL);
+
+  if (error->domain == GST_RESOURCE_ERROR) {
+    switch (error->code) {
+      case GST_RESOURCE_ERROR_NOT_FOUND:
+        GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND, ("%s",
+                error->message), (NULL));
+        return;
+      case GST_RESOURCE_ERROR_OPEN_READ:
+        GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ, ("%s",
+                error->message), (NULL));
+        return;
+      case GST_RESOURCE_ERROR_READ:
+        GST_ELEMENT_ERROR (element, RESOURCE, READ, ("%s", error->message),
+            (NULL));
+        return;
+      case GST_RESOURCE_ERROR_SETTINGS:
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS, ("%s",
+                error->message), (NULL));
+        return;
+      default:
+        break;
+    }
+  }
+  GST_ELEMENT_ERROR (element, RESOURCE, FAILED, ("%s", error->message),
+      (NULL));
+}

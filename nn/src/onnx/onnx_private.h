@@ -1,0 +1,46 @@
+/* libdlnn - private: helpers shared by the ONNX reader and writer. */
+#ifndef DLNN_ONNX_PRIVATE_H
+#define DLNN_ONNX_PRIVATE_H
+
+#include "dlnn/graph.h"
+#include "onnx.pb-c.h"
+
+/* Limits on counts read from a file (each far above any real model, far
+ * below what would overflow an int). */
+#define DLNN_ONNX_MAX_ITEMS (1 << 24)
+
+/* Name of an ONNX TensorProto.DataType ("FLOAT", "INT64", ...). */
+const char *dlnn_onnx_dtype_name (int32_t data_type);
+
+/* Converts an initializer or attribute tensor. @what names it in messages
+ * (e.g. "initializer 'conv1.weight'"). Accepts FLOAT and INT64 stored in
+ * float_data/int64_data or little-endian raw_data; everything else is
+ * rejected with a message. */
+dlnn_code dlnn_onnx_tensor_from_proto (const Onnx__TensorProto * tp,
+    const char *what, dlnn_tensor ** out, dlnn_status * st);
+
+/* Fills @tp (already initialised) from @t. The raw_data bytes either point
+ * into @t (little-endian hosts) or into *@scratch, a malloc()ed buffer the
+ * caller frees after packing. */
+dlnn_code dlnn_onnx_tensor_to_proto (const dlnn_tensor * t, const char *name,
+    Onnx__TensorProto * tp, void **scratch, dlnn_status * st);
+
+/* Shapes of all values of a finalized graph, inferred twice: with every
+ * dynamic input dim set to 1 and to 2. A dim that comes out the same in
+ * both runs is fixed; one that differs follows a dynamic input dim. */
+typedef struct dlnn_onnx_shapes
+{
+  int ok;                       /* inference succeeded */
+  int n;
+  dlnn_tensor *a, *b;           /* n entries each; b == a if nothing is
+                                   dynamic */
+} dlnn_onnx_shapes;
+
+/* Never fails: on any problem shapes->ok is 0 and nothing is known. */
+void dlnn_onnx_shapes_infer (const dlnn_graph * g, dlnn_onnx_shapes * s);
+/* 1 and the shape of value @v if known; fixed[i] as described above. */
+int dlnn_onnx_shapes_get (const dlnn_onnx_shapes * s, int v, int *ndim,
+    int64_t * dims, int *fixed);
+void dlnn_onnx_shapes_clear (dlnn_onnx_shapes * s);
+
+#endif

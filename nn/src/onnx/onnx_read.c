@@ -1,0 +1,870 @@
+/* libdlnn - reading ONNX ModelProto files into a dlnn_graph.
+ *
+ * Everything read from the file is checked before use: counts, names,
+ * shapes, tensor sizes against the bytes present, op domains, attribute
+ * types. Any problem is a status naming the file (dlnn_onnx_load_file),
+ * the element of the model and the cause. */
+#include "dlnn/onnx.h"
+#include "onnx_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Oldest and newest IR versions accepted (IR 3 made opset_import
+ * mandatory; 10 is the newest at the time of writing). */
+#define IR_VERSION_MIN 3
+#define IR_VERSION_MAX 10
+
+static const char *
+str_or_empty (const char *s)
+{
+  return s ? s : "";
+}
+
+static int
+is_default_domain (const char *d)
+{
+  return !d || !*d || strcmp (d, "ai.onnx") == 0;
+}
+
+/* ---- small string set (initializer names) ---- */
+
+typedef struct name_set
+{
+  const char **slots;
+  size_t cap;
+} name_set;
+
+static uint64_t
+hash_str (const char *s)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (uint8_t) * s) * 1099511628211ull;
+  return h;
+}
+
+static int
+name_set_init (name_set * set, size_t n)
+{
+  set->cap = 16;
+  while (set->cap < 2 * n + 1)
+    set->cap *= 2;
+  set->slots = calloc (set->cap, sizeof (*set->slots));
+  return set->slots != NULL;
+}
+
+/* Returns 1 if added, 0 if already present. */
+static int
+name_set_add (name_set * set, const char *s)
+{
+  size_t i = (size_t) hash_str (s) & (set->cap - 1);
+  while (set->slots[i]) {
+    if (strcmp (set->slots[i], s) == 0)
+      return 0;
+    i = (i + 1) & (set->cap - 1);
+  }
+  set->slots[i] = s;
+  return 1;
+}
+
+static int
+name_set_has (const name_set * set, const char *s)
+{
+  size_t i = (size_t) hash_str (s) & (set->cap - 1);
+  while (set->slots[i]) {
+    if (strcmp (set->slots[i], s) == 0)
+      return 1;
+    i = (i + 1) & (set->cap - 1);
+  }
+  return 0;
+}
+
+/* ---- model header ---- */
+
+static dlnn_code
+check_model (const Onnx__ModelProto * m, int64_t * opset, dlnn_status * st)
+{
+  int found = 0;
+
+  if (!m->has_ir_version || m->ir_version <= 0)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "not an ONNX model or truncated/corrupt file (no ir_version)");
+  if (!m->graph)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "not an ONNX model or truncated/corrupt file (no graph)");
+  if (m->ir_version < IR_VERSION_MIN || m->ir_version > IR_VERSION_MAX)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "ONNX IR version %lld is not supported (%d to %d are)",
+        (long long) m->ir_version, IR_VERSION_MIN, IR_VERSION_MAX);
+  for (size_t i = 0; i < m->n_opset_import; i++) {
+    const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+    if (!is_default_domain (o->domain))
+      return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+          "operator set domain '%s' is not supported (only the default "
+          "ONNX domain is)", o->domain);
+    if (!o->has_version || o->version < 1)
+      return dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "opset_import of the default domain has no valid version");
+    if (found && o->version != *opset)
+      return dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "the default domain is imported twice (opsets %lld and %lld)",
+          (long long) *opset, (long long) o->version);
+    *opset = o->version;
+    found = 1;
+  }
+  if (!found)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "not an ONNX model or truncated/corrupt file (no opset_import for "
+        "the default domain)");
+  return DLNN_OK;
+}
+
+/* ---- shapes of inputs, outputs and value_info ---- */
+
+typedef struct declared_shape
+{
+  int known;                    /* a shape was declared */
+  int ndim;
+  int64_t dims[DLNN_MAX_DIMS];  /* -1 = dim_param or unset */
+} declared_shape;
+
+/* Reads the tensor type of @vi. @need_float rejects other element types. */
+static dlnn_code
+read_value_info (const Onnx__ValueInfoProto * vi, const char *what,
+    int need_float, declared_shape * ds, dlnn_status * st)
+{
+  const Onnx__TypeProto__Tensor *tt;
+  const Onnx__TensorShapeProto *sp;
+  int64_t known[DLNN_MAX_DIMS];
+  const char *vname = str_or_empty (vi->name);
+  int nk = 0;
+
+  memset (ds, 0, sizeof (*ds));
+  if (!vi->type) {
+    if (need_float)
+      return dlnn_status_set (st, DLNN_ERR_FORMAT, "%s '%s' has no type",
+          what, vname);
+    return DLNN_OK;
+  }
+  if (vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
+      || !vi->type->tensor_type)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "%s '%s' is not a tensor (sequences, maps, optionals and sparse "
+        "tensors are not supported)", what, vname);
+  tt = vi->type->tensor_type;
+  if (need_float && (!tt->has_elem_type
+          || tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT))
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "%s '%s' has element type %s; only FLOAT is supported", what,
+        vname, dlnn_onnx_dtype_name (tt->has_elem_type ?
+            tt->elem_type : 0));
+  sp = tt->shape;
+  if (!sp)
+    return DLNN_OK;
+  if (sp->n_dim > DLNN_MAX_DIMS)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "%s '%s' has %zu dimensions (at most %d are supported)", what,
+        vname, sp->n_dim, DLNN_MAX_DIMS);
+  ds->known = 1;
+  ds->ndim = (int) sp->n_dim;
+  for (size_t i = 0; i < sp->n_dim; i++) {
+    const Onnx__TensorShapeProto__Dimension *d = sp->dim[i];
+    if (d->value_case ==
+        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+      if (d->dim_value < 0)
+        return dlnn_status_set (st, DLNN_ERR_SHAPE,
+            "%s '%s' has negative dimension %lld", what, vname,
+            (long long) d->dim_value);
+      ds->dims[i] = d->dim_value;
+      known[nk++] = d->dim_value;
+    } else {
+      ds->dims[i] = -1;
+    }
+  }
+  if (dlnn_shape_size (nk, known, st) < 0)
+    return dlnn_status_prefix (st, "%s '%s'", what, vname);
+  return DLNN_OK;
+}
+
+/* ---- attributes ---- */
+
+static Onnx__AttributeProto__AttributeType
+attr_type (const Onnx__AttributeProto * a)
+{
+  if (a->has_type)
+    return a->type;
+  /* very old files leave the type out; infer it from the field set */
+  if (a->has_f)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  if (a->has_i)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  if (a->has_s)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+  if (a->t)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+  if (a->n_floats)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+  if (a->n_ints)
+    return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED;
+}
+
+static const char *
+attr_type_name (Onnx__AttributeProto__AttributeType t)
+{
+  switch (t) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+      return "FLOAT";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+      return "INT";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+      return "STRING";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
+      return "TENSOR";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+      return "GRAPH";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR:
+      return "SPARSE_TENSOR";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
+      return "TYPE_PROTO";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+      return "FLOATS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+      return "INTS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+      return "STRINGS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
+      return "TENSORS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
+      return "GRAPHS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
+      return "SPARSE_TENSORS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
+      return "TYPE_PROTOS";
+    default:
+      return "UNDEFINED";
+  }
+}
+
+/* Copies a bytes field into a C string, rejecting embedded NULs. */
+static char *
+bytes_to_str (const ProtobufCBinaryData * b)
+{
+  char *s;
+
+  if (b->len && memchr (b->data, 0, b->len))
+    return NULL;
+  s = malloc (b->len + 1);
+  if (!s)
+    return NULL;
+  if (b->len)
+    memcpy (s, b->data, b->len);
+  s[b->len] = '\0';
+  return s;
+}
+
+static dlnn_code
+read_attr (dlnn_graph * g, int node, const Onnx__NodeProto * np,
+    const char *node_name, const Onnx__AttributeProto * a, dlnn_status * st)
+{
+  Onnx__AttributeProto__AttributeType type = attr_type (a);
+  const char *name = a->name;
+  dlnn_code ret = DLNN_OK;
+  char what[256];
+
+  if (!name || !*name)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "%s node '%s' has an attribute without a name", np->op_type,
+        node_name);
+  if (a->ref_attr_name && *a->ref_attr_name)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "%s node '%s': attribute '%s' refers to a function attribute, "
+        "which is not supported", np->op_type, node_name, name);
+  switch (type) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+      ret = dlnn_node_set_float (g, node, name, a->f);
+      break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+      ret = dlnn_node_set_int (g, node, name, a->i);
+      break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:{
+      char *s = bytes_to_str (&a->s);
+      if (!s)
+        return dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "%s node '%s': string attribute '%s' contains a NUL byte "
+            "(or out of memory)", np->op_type, node_name, name);
+      ret = dlnn_node_set_string (g, node, name, s);
+      free (s);
+      break;
+    }
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:{
+      dlnn_tensor *t;
+      if (!a->t)
+        return dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "%s node '%s': tensor attribute '%s' has no tensor",
+            np->op_type, node_name, name);
+      snprintf (what, sizeof (what), "%s node '%s' attribute '%s'",
+          np->op_type, node_name, name);
+      ret = dlnn_onnx_tensor_from_proto (a->t, what, &t, st);
+      if (ret != DLNN_OK)
+        return ret;
+      ret = dlnn_node_set_tensor (g, node, name, t);
+      break;
+    }
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+      ret = dlnn_node_set_floats (g, node, name, (int64_t) a->n_floats,
+          a->floats);
+      break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+      ret = dlnn_node_set_ints (g, node, name, (int64_t) a->n_ints, a->ints);
+      break;
+    default:
+      return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+          "%s node '%s': attribute '%s' of type %s is not supported",
+          np->op_type, node_name, name, attr_type_name (type));
+  }
+  if (ret != DLNN_OK)
+    return dlnn_status_set (st, ret, "out of memory");
+  return DLNN_OK;
+}
+
+/* ---- Constant nodes become parameters ---- */
+
+static dlnn_code
+read_constant (dlnn_graph * g, const Onnx__NodeProto * np,
+    const char *node_name, dlnn_status * st)
+{
+  const Onnx__AttributeProto *a;
+  dlnn_tensor *t = NULL;
+  const char *out;
+  char what[256];
+  dlnn_code ret;
+
+  if (np->n_output != 1 || !np->output[0] || !*np->output[0])
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "Constant node '%s' must have exactly one output", node_name);
+  if (np->n_attribute != 1)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "Constant node '%s' must have exactly one attribute (has %zu)",
+        node_name, np->n_attribute);
+  out = np->output[0];
+  a = np->attribute[0];
+  if (!a->name)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "Constant node '%s' has an attribute without a name", node_name);
+  snprintf (what, sizeof (what), "Constant node '%s' attribute '%s'",
+      node_name, a->name);
+  if (strcmp (a->name, "value") == 0 && a->t) {
+    ret = dlnn_onnx_tensor_from_proto (a->t, what, &t, st);
+    if (ret != DLNN_OK)
+      return ret;
+  } else if (strcmp (a->name, "value_float") == 0 && a->has_f) {
+    t = dlnn_tensor_new (DLNN_FLOAT32, 0, NULL, st);
+    if (t)
+      t->data[0] = a->f;
+  } else if (strcmp (a->name, "value_int") == 0 && a->has_i) {
+    t = dlnn_tensor_new (DLNN_INT64, 0, NULL, st);
+    if (t)
+      t->idata[0] = a->i;
+  } else if (strcmp (a->name, "value_floats") == 0) {
+    int64_t d = (int64_t) a->n_floats;
+    t = dlnn_tensor_new (DLNN_FLOAT32, 1, &d, st);
+    if (t && d)
+      memcpy (t->data, a->floats, (size_t) d * sizeof (float));
+  } else if (strcmp (a->name, "value_ints") == 0) {
+    int64_t d = (int64_t) a->n_ints;
+    t = dlnn_tensor_new (DLNN_INT64, 1, &d, st);
+    if (t && d)
+      memcpy (t->idata, a->ints, (size_t) d * sizeof (int64_t));
+  } else {
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "Constant node '%s': attribute '%s' of type %s is not supported",
+        node_name, a->name, attr_type_name (attr_type (a)));
+  }
+  if (!t)
+    return dlnn_status_prefix (st, "%s", what);
+  if (dlnn_graph_find_value (g, out) >= 0) {
+    dlnn_tensor_free (t);
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "Constant node '%s' writes '%s', which is already defined",
+        node_name, out);
+  }
+  if (dlnn_graph_add_param (g, out, t, 0, st) < 0)
+    return st ? st->code : DLNN_ERR_NOMEM;
+  return DLNN_OK;
+}
+
+/* ---- nodes ---- */
+
+static dlnn_code
+read_node (dlnn_graph * g, const Onnx__NodeProto * np, size_t index,
+    dlnn_status * st)
+{
+  char autoname[32];
+  const char *name = np->name;
+  int n_out = (int) np->n_output;
+  int node;
+  dlnn_code ret;
+
+  if (!name || !*name) {
+    snprintf (autoname, sizeof (autoname), "node_%zu", index);
+    name = autoname;
+  }
+  if (!np->op_type || !*np->op_type)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "node '%s' has no op_type", name);
+  if (!is_default_domain (np->domain))
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "unsupported op '%s' from domain '%s' (node '%s'): only the "
+        "default ONNX domain is supported", np->op_type, np->domain, name);
+  if (np->n_input > DLNN_ONNX_MAX_ITEMS || np->n_output > DLNN_ONNX_MAX_ITEMS
+      || np->n_attribute > DLNN_ONNX_MAX_ITEMS)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "%s node '%s' has an absurd number of inputs, outputs or "
+        "attributes", np->op_type, name);
+  /* trailing omitted optional outputs are dropped */
+  while (n_out > 0 && (!np->output[n_out - 1] || !*np->output[n_out - 1]))
+    n_out--;
+  if (n_out == 0)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "%s node '%s' has no outputs", np->op_type, name);
+
+  if (strcmp (np->op_type, "Constant") == 0)
+    return read_constant (g, np, name, st);
+
+  node = dlnn_graph_add_node (g, np->op_type, name, (int) np->n_input,
+      (const char *const *) np->input, n_out,
+      (const char *const *) np->output, st);
+  if (node < 0)
+    return st ? st->code : DLNN_ERR_NOMEM;
+  for (size_t i = 0; i < np->n_attribute; i++) {
+    ret = read_attr (g, node, np, name, np->attribute[i], st);
+    if (ret != DLNN_OK)
+      return ret;
+  }
+  return DLNN_OK;
+}
+
+/* BatchNormalization running statistics are updated by the op, not by
+ * the optimizer. */
+static void
+mark_untrainable (dlnn_graph * g)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    const dlnn_node *n = &g->nodes[i];
+    if (strcmp (n->op_type, "BatchNormalization") != 0)
+      continue;
+    for (int j = 3; j < n->n_inputs && j < 5; j++)
+      if (n->inputs[j] >= 0)
+        g->values[n->inputs[j]].trainable = 0;
+  }
+}
+
+/* ---- declared vs computed shapes ---- */
+
+static dlnn_code
+check_declared (const dlnn_graph * g, const dlnn_onnx_shapes * shapes,
+    const char *what, const char *name, const declared_shape * ds,
+    dlnn_status * st)
+{
+  int v = dlnn_graph_find_value (g, name);
+  int ndim;
+  int64_t dims[DLNN_MAX_DIMS];
+  int fixed[DLNN_MAX_DIMS];
+  char a[128], b[128];
+
+  if (!ds->known || v < 0)
+    return DLNN_OK;
+  if (!dlnn_onnx_shapes_get (shapes, v, &ndim, dims, fixed))
+    return DLNN_OK;             /* not computable here */
+  if (ndim != ds->ndim)
+    goto mismatch;
+  for (int i = 0; i < ndim; i++)
+    if (ds->dims[i] >= 0 && fixed[i] && ds->dims[i] != dims[i])
+      goto mismatch;
+  return DLNN_OK;
+
+mismatch:
+  for (int i = 0; i < ndim; i++)
+    if (!fixed[i])
+      dims[i] = -1;
+  return dlnn_status_set (st, DLNN_ERR_SHAPE,
+      "%s '%s' is declared with shape %s but the graph computes %s (-1 = "
+      "dynamic)", what, name, dlnn_shape_str (ds->ndim, ds->dims, a,
+          sizeof (a)), dlnn_shape_str (ndim, dims, b, sizeof (b)));
+}
+
+/* ---- the graph ---- */
+
+static dlnn_code
+read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
+{
+  const Onnx__GraphProto *gp = m->graph;
+  declared_shape ds;
+  name_set inits = { 0 };
+  char *produced = NULL;
+  dlnn_code ret = DLNN_OK;
+  char what[300];
+
+  if (gp->n_node > DLNN_ONNX_MAX_ITEMS || gp->n_initializer >
+      DLNN_ONNX_MAX_ITEMS || gp->n_input > DLNN_ONNX_MAX_ITEMS
+      || gp->n_output > DLNN_ONNX_MAX_ITEMS)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "graph has an absurd number of nodes, inputs or outputs");
+  if (gp->n_sparse_initializer > 0)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "sparse initializers are not supported");
+  if (!name_set_init (&inits, gp->n_initializer))
+    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    const char *name = gp->initializer[i]->name;
+    if (!name || !*name) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "initializer %zu has no name", i);
+      goto out;
+    }
+    if (!name_set_add (&inits, name)) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "initializer '%s' is defined twice", name);
+      goto out;
+    }
+  }
+
+  /* graph inputs first, so that their value indices come first */
+  for (size_t i = 0; i < gp->n_input; i++) {
+    const Onnx__ValueInfoProto *vi = gp->input[i];
+    if (!vi->name || !*vi->name) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "graph input %zu has no name", i);
+      goto out;
+    }
+    if (name_set_has (&inits, vi->name))
+      continue;                 /* an initializer listed as input (IR < 4) */
+    ret = read_value_info (vi, "graph input", 1, &ds, st);
+    if (ret != DLNN_OK)
+      goto out;
+    if (!ds.known) {
+      ret = dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+          "graph input '%s' has no shape (unknown rank is not supported)",
+          vi->name);
+      goto out;
+    }
+    if (dlnn_graph_find_value (g, vi->name) >= 0) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "graph input '%s' is declared twice", vi->name);
+      goto out;
+    }
+    if (dlnn_graph_add_input (g, vi->name, ds.ndim, ds.dims, st) < 0) {
+      ret = st ? st->code : DLNN_ERR_INVALID;
+      goto out;
+    }
+  }
+
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    const Onnx__TensorProto *tp = gp->initializer[i];
+    dlnn_tensor *t;
+    snprintf (what, sizeof (what), "initializer '%s'", tp->name);
+    ret = dlnn_onnx_tensor_from_proto (tp, what, &t, st);
+    if (ret != DLNN_OK)
+      goto out;
+    if (dlnn_graph_add_param (g, tp->name, t, 1, st) < 0) {
+      ret = st ? st->code : DLNN_ERR_INVALID;
+      goto out;
+    }
+  }
+
+  /* Constants first: a later node may read them before they appear */
+  for (size_t i = 0; i < gp->n_node; i++) {
+    const Onnx__NodeProto *np = gp->node[i];
+    if (np->op_type && strcmp (np->op_type, "Constant") == 0) {
+      ret = read_node (g, np, i, st);
+      if (ret != DLNN_OK)
+        goto out;
+    }
+  }
+  for (size_t i = 0; i < gp->n_node; i++) {
+    const Onnx__NodeProto *np = gp->node[i];
+    if (!np->op_type || strcmp (np->op_type, "Constant") != 0) {
+      ret = read_node (g, np, i, st);
+      if (ret != DLNN_OK)
+        goto out;
+    }
+  }
+  mark_untrainable (g);
+
+  /* every node input must come from somewhere */
+  produced = calloc ((size_t) g->n_values + 1, 1);
+  if (!produced) {
+    ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  for (int i = 0; i < g->n_nodes; i++) {
+    const dlnn_node *n = &g->nodes[i];
+    for (int o = 0; o < n->n_outputs; o++) {
+      int v = n->outputs[o];
+      if (v < 0)
+        continue;
+      if (produced[v] || g->values[v].kind != DLNN_VALUE_INTERMEDIATE) {
+        ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "%s node '%s' writes '%s', which is already written by another "
+            "node or is a graph input or initializer", n->op_type, n->name,
+            g->values[v].name);
+        goto out;
+      }
+      produced[v] = 1;
+    }
+  }
+  for (int i = 0; i < g->n_nodes; i++) {
+    const dlnn_node *n = &g->nodes[i];
+    for (int j = 0; j < n->n_inputs; j++) {
+      int v = n->inputs[j];
+      if (v >= 0 && g->values[v].kind == DLNN_VALUE_INTERMEDIATE
+          && !produced[v]) {
+        ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "%s node '%s' reads '%s', which no node, graph input or "
+            "initializer provides", n->op_type, n->name, g->values[v].name);
+        goto out;
+      }
+    }
+  }
+
+  if (gp->n_output == 0) {
+    ret = dlnn_status_set (st, DLNN_ERR_FORMAT, "graph has no outputs");
+    goto out;
+  }
+  for (size_t i = 0; i < gp->n_output; i++) {
+    const Onnx__ValueInfoProto *vi = gp->output[i];
+    if (!vi->name || !*vi->name) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "graph output %zu has no name", i);
+      goto out;
+    }
+    ret = read_value_info (vi, "graph output", 0, &ds, st);
+    if (ret != DLNN_OK)
+      goto out;
+    if (dlnn_graph_find_value (g, vi->name) < 0) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "graph output '%s' is not produced by any node, graph input or "
+          "initializer", vi->name);
+      goto out;
+    }
+    ret = dlnn_graph_add_output (g, vi->name, st);
+    if (ret != DLNN_OK)
+      goto out;
+  }
+  for (size_t i = 0; i < gp->n_value_info; i++) {
+    const Onnx__ValueInfoProto *vi = gp->value_info[i];
+    ret = read_value_info (vi, "value_info", 0, &ds, st);
+    if (ret != DLNN_OK)
+      goto out;
+  }
+
+out:
+  free (inits.slots);
+  free (produced);
+  return ret;
+}
+
+/* After finalize: declared output and value_info shapes must agree with
+ * what the graph computes. */
+static dlnn_code
+check_shapes (const Onnx__GraphProto * gp, const dlnn_graph * g,
+    dlnn_status * st)
+{
+  dlnn_onnx_shapes shapes;
+  declared_shape ds;
+  dlnn_code ret = DLNN_OK;
+
+  dlnn_onnx_shapes_infer (g, &shapes);
+  for (size_t i = 0; i < gp->n_output && ret == DLNN_OK; i++) {
+    ret = read_value_info (gp->output[i], "graph output", 0, &ds, st);
+    if (ret == DLNN_OK)
+      ret = check_declared (g, &shapes, "graph output", gp->output[i]->name,
+          &ds, st);
+  }
+  for (size_t i = 0; i < gp->n_value_info && ret == DLNN_OK; i++) {
+    const Onnx__ValueInfoProto *vi = gp->value_info[i];
+    if (!vi->name || !*vi->name)
+      continue;
+    ret = read_value_info (vi, "value_info", 0, &ds, st);
+    if (ret == DLNN_OK)
+      ret = check_declared (g, &shapes, "value", vi->name, &ds, st);
+  }
+  dlnn_onnx_shapes_clear (&shapes);
+  return ret;
+}
+
+static char *
+dup_or_null (const char *s)
+{
+  size_t n;
+  char *d;
+
+  if (!s || !*s)
+    return NULL;
+  n = strlen (s) + 1;
+  d = malloc (n);
+  if (d)
+    memcpy (d, s, n);
+  return d;
+}
+
+dlnn_code
+dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
+    dlnn_status * st)
+{
+  Onnx__ModelProto *m;
+  dlnn_graph *g = NULL;
+  int64_t opset = 0;
+  dlnn_code ret;
+
+  dlnn_status_clear (st);
+  if (!out)
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "no output graph");
+  *out = NULL;
+  if (!data && len)
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "no data");
+  if (len == 0)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "not an ONNX model or truncated/corrupt file (empty)");
+  if (len > DLNN_ONNX_MAX_FILE_SIZE)
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "model of %zu bytes is larger than the %zu byte limit", len,
+        (size_t) DLNN_ONNX_MAX_FILE_SIZE);
+
+  m = onnx__model_proto__unpack (NULL, len, data);
+  if (!m)
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "not an ONNX model or truncated/corrupt file (protobuf parse "
+        "error)");
+
+  ret = check_model (m, &opset, st);
+  if (ret != DLNN_OK)
+    goto out;
+  g = dlnn_graph_new (str_or_empty (m->graph->name));
+  if (!g) {
+    ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  g->opset = opset;
+  g->producer_name = dup_or_null (m->producer_name);
+  g->producer_version = dup_or_null (m->producer_version);
+  if ((m->producer_name && *m->producer_name && !g->producer_name)
+      || (m->producer_version && *m->producer_version
+          && !g->producer_version)) {
+    ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  if (m->n_metadata_props > DLNN_ONNX_MAX_ITEMS) {
+    ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "absurd number of metadata_props");
+    goto out;
+  }
+  for (size_t i = 0; i < m->n_metadata_props; i++) {
+    const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+    if (!e->key || !*e->key) {
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "metadata_props entry %zu has no key", i);
+      goto out;
+    }
+    ret = dlnn_graph_set_meta (g, e->key, str_or_empty (e->value));
+    if (ret != DLNN_OK) {
+      dlnn_status_set (st, ret, "out of memory");
+      goto out;
+    }
+  }
+
+  ret = read_graph (m, g, st);
+  if (ret != DLNN_OK)
+    goto out;
+  ret = dlnn_graph_finalize (g, st);
+  if (ret != DLNN_OK)
+    goto out;
+  ret = check_shapes (m->graph, g, st);
+
+out:
+  onnx__model_proto__free_unpacked (m, NULL);
+  if (ret != DLNN_OK) {
+    dlnn_graph_free (g);
+    return ret;
+  }
+  *out = g;
+  return DLNN_OK;
+}
+
+dlnn_code
+dlnn_onnx_load_file (const char *path, dlnn_graph ** out, dlnn_status * st)
+{
+  struct stat sb;
+  FILE *f;
+  uint8_t *buf;
+  size_t len, got = 0;
+  dlnn_code ret;
+
+  dlnn_status_clear (st);
+  if (!out)
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "no output graph");
+  *out = NULL;
+  if (!path || !*path)
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "no model file given");
+  f = fopen (path, "rb");
+  if (!f)
+    return dlnn_status_set (st, DLNN_ERR_IO, "%s: cannot open: %s", path,
+        strerror (errno));
+  if (fstat (fileno (f), &sb) != 0) {
+    ret = dlnn_status_set (st, DLNN_ERR_IO, "%s: cannot stat: %s", path,
+        strerror (errno));
+    fclose (f);
+    return ret;
+  }
+  if (!S_ISREG (sb.st_mode)) {
+    fclose (f);
+    return dlnn_status_set (st, DLNN_ERR_IO, "%s: not a regular file",
+        path);
+  }
+  if (sb.st_size == 0) {
+    fclose (f);
+    return dlnn_status_set (st, DLNN_ERR_FORMAT,
+        "%s: not an ONNX model or truncated/corrupt file (empty file)",
+        path);
+  }
+  if (sb.st_size < 0 || (uint64_t) sb.st_size > DLNN_ONNX_MAX_FILE_SIZE) {
+    fclose (f);
+    return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
+        "%s: file of %lld bytes is larger than the %zu byte limit", path,
+        (long long) sb.st_size, (size_t) DLNN_ONNX_MAX_FILE_SIZE);
+  }
+  len = (size_t) sb.st_size;
+  buf = malloc (len);
+  if (!buf) {
+    fclose (f);
+    return dlnn_status_set (st, DLNN_ERR_NOMEM,
+        "%s: out of memory reading %zu bytes", path, len);
+  }
+  while (got < len) {
+    size_t r = fread (buf + got, 1, len - got, f);
+    if (r == 0)
+      break;
+    got += r;
+  }
+  if (ferror (f) || got != len) {
+    ret = dlnn_status_set (st, DLNN_ERR_IO,
+        "%s: read %zu of %zu bytes: %s", path, got, len,
+        ferror (f) ? strerror (errno) : "file shrank while reading");
+    free (buf);
+    fclose (f);
+    return ret;
+  }
+  fclose (f);
+
+  ret = dlnn_onnx_load_memory (buf, len, out, st);
+  free (buf);
+  if (ret != DLNN_OK)
+    dlnn_status_prefix (st, "%s", path);
+  return ret;
+}

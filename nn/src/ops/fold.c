@@ -1,0 +1,393 @@
+/* libdlnn - inference graph optimisation (dlnn_graph_optimize_inference):
+ *
+ * 1. Dropout and Identity nodes are removed: their consumers read the
+ *    node's input instead. When the removed node writes a graph output,
+ *    the producer of its input writes that output instead, so graph output
+ *    names stay stable; a node that copies a graph input, an initializer or
+ *    another graph output into a graph output is kept.
+ * 2. A BatchNormalization whose input is written by a Conv (or a Gemm) and
+ *    read by nothing else is folded into it: with s = scale/sqrt(var+eps),
+ *    W' = W * s per output channel and b' = (b - mean) * s + B. Weights
+ *    and bias read only by that node are rewritten in place, otherwise new
+ *    parameters named "<name>_bnfold" are added. For Gemm the bias C must be
+ *    absent, a scalar or one value per output column; beta becomes 1.
+ * Removed nodes are freed, the node array compacted and the graph
+ * finalized again. Unused values stay in the graph. */
+#include "common.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static void
+node_free_contents (dlnn_node * n)
+{
+  free (n->name);
+  free (n->op_type);
+  free (n->domain);
+  free (n->inputs);
+  free (n->outputs);
+  for (int i = 0; i < n->n_attrs; i++) {
+    dlnn_attr *a = &n->attrs[i];
+    free (a->name);
+    free (a->s);
+    free (a->floats);
+    free (a->ints);
+    dlnn_tensor_free (a->t);
+  }
+  free (n->attrs);
+  free (n->priv);
+  memset (n, 0, sizeof (*n));
+}
+
+static int
+is_type (const dlnn_node * n, const char *t)
+{
+  return n->op_type && strcmp (n->op_type, t) == 0
+      && (!n->domain || !*n->domain || strcmp (n->domain, "ai.onnx") == 0);
+}
+
+/* Node (not removed) writing value @v, or -1. */
+static int
+producer_of (const dlnn_graph * g, const char *removed, int v)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    if (removed[i])
+      continue;
+    for (int j = 0; j < g->nodes[i].n_outputs; j++)
+      if (g->nodes[i].outputs[j] == v)
+        return i;
+  }
+  return -1;
+}
+
+/* Number of reads of value @v by nodes that are not removed. */
+static int
+uses_of (const dlnn_graph * g, const char *removed, int v)
+{
+  int c = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    if (removed[i])
+      continue;
+    for (int j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] == v)
+        c++;
+  }
+  return c;
+}
+
+static void
+replace_reads (dlnn_graph * g, const char *removed, int from, int to)
+{
+  for (int i = 0; i < g->n_nodes; i++) {
+    if (removed[i])
+      continue;
+    for (int j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] == from)
+        g->nodes[i].inputs[j] = to;
+  }
+}
+
+static int
+remove_passthrough (dlnn_graph * g, char *removed)
+{
+  int count = 0;
+
+  for (int i = 0; i < g->n_nodes; i++) {
+    dlnn_node *n = &g->nodes[i];
+    int x, y, p;
+
+    if (removed[i] || !(is_type (n, "Dropout") || is_type (n, "Identity")))
+      continue;
+    if (n->n_inputs < 1 || n->inputs[0] < 0 || n->outputs[0] < 0)
+      continue;
+    x = n->inputs[0];
+    y = n->outputs[0];
+    /* a used Dropout mask keeps the node */
+    if (n->n_outputs > 1 && n->outputs[1] >= 0
+        && (g->values[n->outputs[1]].is_output
+            || uses_of (g, removed, n->outputs[1]) > 0))
+      continue;
+    if (!g->values[y].is_output) {
+      removed[i] = 1;
+      replace_reads (g, removed, y, x);
+      count++;
+      continue;
+    }
+    if (g->values[x].kind != DLNN_VALUE_INTERMEDIATE
+        || g->values[x].is_output)
+      continue;
+    p = producer_of (g, removed, x);
+    if (p < 0)
+      continue;
+    removed[i] = 1;
+    for (int j = 0; j < g->nodes[p].n_outputs; j++)
+      if (g->nodes[p].outputs[j] == x)
+        g->nodes[p].outputs[j] = y;
+    replace_reads (g, removed, x, y);
+    count++;
+  }
+  return count;
+}
+
+static const dlnn_tensor *
+float_param (const dlnn_graph * g, int v)
+{
+  if (v < 0 || g->values[v].kind != DLNN_VALUE_PARAM)
+    return NULL;
+  if (!g->values[v].init || g->values[v].init->dtype != DLNN_FLOAT32
+      || !g->values[v].init->data)
+    return NULL;
+  return g->values[v].init;
+}
+
+/* A new parameter named after @base, holding a copy of @src reshaped to
+ * (@len) if @src is NULL (zero-filled). Returns its value index or -1. */
+static int
+new_param (dlnn_graph * g, const char *base, const dlnn_tensor * src,
+    int64_t len, int trainable, dlnn_status * st)
+{
+  size_t sz = strlen (base) + 32;
+  char *name = malloc (sz);
+  dlnn_tensor *t;
+  int v;
+
+  if (!name) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  snprintf (name, sz, "%s_bnfold", base);
+  for (int k = 1; dlnn_graph_find_value (g, name) >= 0; k++)
+    snprintf (name, sz, "%s_bnfold_%d", base, k);
+  if (src)
+    t = dlnn_tensor_copy (src, st);
+  else
+    t = dlnn_tensor_new (DLNN_FLOAT32, 1, &len, st);
+  v = t ? dlnn_graph_add_param (g, name, t, trainable, st) : -1;
+  free (name);
+  return v;
+}
+
+/* Value index of a writable copy of param @v for node @ni: @v itself when
+ * nothing else reads it, else a new parameter. */
+static int
+private_param (dlnn_graph * g, const char *removed, int v,
+    dlnn_status * st)
+{
+  char *base;
+  int nv;
+
+  if (uses_of (g, removed, v) == 1 && !g->values[v].is_output)
+    return v;
+  base = malloc (strlen (g->values[v].name) + 1);
+  if (!base) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  strcpy (base, g->values[v].name);
+  nv = new_param (g, base, g->values[v].init, 0, g->values[v].trainable, st);
+  free (base);
+  return nv;
+}
+
+/* Tries to fold BN node @bi into its producer; returns 1 if folded, 0 if
+ * not applicable, -1 on error. */
+static int
+fold_bn (dlnn_graph * g, char *removed, int bi, dlnn_status * st)
+{
+  dlnn_node *bn = &g->nodes[bi];
+  const dlnn_tensor *scale, *bb, *mean, *var, *w, *bias = NULL;
+  int x, pi, is_conv, trans_b = 0, wv, biasv = -1;
+  int64_t ch, inner;
+  double *s = NULL;
+  float eps, beta = 1.0f;
+  dlnn_node *p;
+
+  if (bn->n_inputs != 5 || bn->inputs[0] < 0)
+    return 0;
+  for (int j = 1; j < bn->n_outputs; j++)
+    if (bn->outputs[j] >= 0 && (g->values[bn->outputs[j]].is_output
+            || uses_of (g, removed, bn->outputs[j]) > 0))
+      return 0;
+  x = bn->inputs[0];
+  if (g->values[x].kind != DLNN_VALUE_INTERMEDIATE || g->values[x].is_output
+      || uses_of (g, removed, x) != 1)
+    return 0;
+  pi = producer_of (g, removed, x);
+  if (pi < 0)
+    return 0;
+  p = &g->nodes[pi];
+  is_conv = is_type (p, "Conv");
+  if (!is_conv && !is_type (p, "Gemm"))
+    return 0;
+  if (p->n_outputs != 1 || p->outputs[0] != x)
+    return 0;
+  scale = float_param (g, bn->inputs[1]);
+  bb = float_param (g, bn->inputs[2]);
+  mean = float_param (g, bn->inputs[3]);
+  var = float_param (g, bn->inputs[4]);
+  wv = p->inputs[1];
+  w = float_param (g, wv);
+  if (!scale || !bb || !mean || !var || !w)
+    return 0;
+  ch = scale->size;
+  if (bb->size != ch || mean->size != ch || var->size != ch || ch == 0)
+    return 0;
+  if (is_conv) {
+    if (w->ndim < 3 || w->dims[0] != ch)
+      return 0;
+    inner = w->size / ch;
+  } else {
+    trans_b = (int) dlnn_node_attr_int (p, "transB", 0);
+    if (w->ndim != 2 || (trans_b ? w->dims[0] : w->dims[1]) != ch)
+      return 0;
+    inner = trans_b ? w->dims[1] : w->dims[0];
+    beta = dlnn_node_attr_float (p, "beta", 1.0f);
+  }
+  if (p->n_inputs > 2 && p->inputs[2] >= 0) {
+    biasv = p->inputs[2];
+    bias = float_param (g, biasv);
+    if (!bias)
+      return 0;
+    if (is_conv && bias->size != ch)
+      return 0;
+    if (!is_conv && !(bias->size == 1 || (bias->size == ch
+                && (bias->ndim == 1 || (bias->ndim == 2
+                        && bias->dims[0] == 1)))))
+      return 0;
+  }
+
+  eps = dlnn_node_attr_float (bn, "epsilon", 1e-5f);
+  s = malloc ((size_t) ch * sizeof (double));
+  if (!s) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  for (int64_t c = 0; c < ch; c++)
+    s[c] = scale->data[c] / sqrt ((double) var->data[c] + (double) eps);
+
+  /* new bias (computed before the parameter array may move) */
+  {
+    int nb;
+    float *bd;
+    double *nbias = malloc ((size_t) ch * sizeof (double));
+    if (!nbias) {
+      free (s);
+      dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+      return -1;
+    }
+    for (int64_t c = 0; c < ch; c++) {
+      double b0 = 0.0;
+      if (bias)
+        b0 = is_conv ? bias->data[c] : (double) beta *
+            bias->data[bias->size == 1 ? 0 : c];
+      nbias[c] = (b0 - mean->data[c]) * s[c] + bb->data[c];
+    }
+    if (biasv >= 0 && bias->size == ch)
+      nb = private_param (g, removed, biasv, st);
+    else
+      nb = new_param (g, p->name ? p->name : "bias", NULL, ch,
+          g->values[wv].trainable, st);
+    if (nb < 0) {
+      free (nbias);
+      free (s);
+      return -1;
+    }
+    bd = g->values[nb].init->data;
+    for (int64_t c = 0; c < ch; c++)
+      bd[c] = (float) nbias[c];
+    free (nbias);
+    p = &g->nodes[pi];
+    if (p->n_inputs < 3) {
+      int *ni = realloc (p->inputs, 3 * sizeof (int));
+      if (!ni) {
+        free (s);
+        dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+        return -1;
+      }
+      p->inputs = ni;
+      p->n_inputs = 3;
+    }
+    p->inputs[2] = nb;
+  }
+
+  /* scaled weights */
+  {
+    int nw = private_param (g, removed, wv, st);
+    float *wd;
+    if (nw < 0) {
+      free (s);
+      return -1;
+    }
+    p = &g->nodes[pi];
+    p->inputs[1] = nw;
+    wd = g->values[nw].init->data;
+    if (is_conv || trans_b) {
+      for (int64_t c = 0; c < ch; c++)
+        for (int64_t k = 0; k < inner; k++)
+          wd[c * inner + k] = (float) (wd[c * inner + k] * s[c]);
+    } else {
+      for (int64_t k = 0; k < inner; k++)
+        for (int64_t c = 0; c < ch; c++)
+          wd[k * ch + c] = (float) (wd[k * ch + c] * s[c]);
+    }
+  }
+  free (s);
+  if (!is_conv && dlnn_node_set_float (g, pi, "beta", 1.0f) != DLNN_OK) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  /* the producer now writes the BN's output */
+  p = &g->nodes[pi];
+  p->outputs[0] = g->nodes[bi].outputs[0];
+  removed[bi] = 1;
+  return 1;
+}
+
+dlnn_code
+dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
+{
+  char *removed;
+  int changed = 0, k;
+  dlnn_code c;
+
+  if (!g)
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "no graph");
+  if ((c = dlnn_graph_finalize (g, st)) != DLNN_OK)
+    return c;
+  if (g->n_nodes == 0)
+    return DLNN_OK;
+  removed = calloc ((size_t) g->n_nodes, 1);
+  if (!removed)
+    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+
+  changed += remove_passthrough (g, removed);
+  for (int i = 0; i < g->n_nodes; i++) {
+    int r;
+    if (removed[i] || !is_type (&g->nodes[i], "BatchNormalization"))
+      continue;
+    r = fold_bn (g, removed, i, st);
+    if (r < 0) {
+      free (removed);
+      return st ? st->code : DLNN_ERR_NOMEM;
+    }
+    changed += r;
+  }
+  if (!changed) {
+    free (removed);
+    return DLNN_OK;
+  }
+  k = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    if (removed[i]) {
+      node_free_contents (&g->nodes[i]);
+      continue;
+    }
+    if (k != i)
+      g->nodes[k] = g->nodes[i];
+    k++;
+  }
+  g->n_nodes = k;
+  free (removed);
+  g->finalized = 0;
+  return dlnn_graph_finalize (g, st);
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Installs every Debian 12 package that the build, the demo and the tests
+# need. Idempotent and non-interactive; does nothing when all are present.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential meson ninja-build pkg-config
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libopenblas-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+  libcairo2-dev
+  # run the demo and the pipeline tests
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # data
+  dataset-fashion-mnist
+  # reference checks in the tests (system /usr/bin/python3)
+  python3 python3-numpy python3-onnx python3-torch
+  # sample clip (scripts/make-sample-clip.py: vp8enc/webmmux are in
+  # plugins-good) and gst-discoverer-1.0 to inspect it
+  gstreamer1.0-plugins-base-apps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,16 @@
+/* gst-dl: constants shared by make-test-model.c and the dlclassify tests.
+ * See make-test-model.c for what the test models compute. */
+#ifndef TEST_MODEL_H
+#define TEST_MODEL_H
+
+/* input width and height of the test models */
+#define TEST_MODEL_SIZE 16
+/* number of horizontal bands = classes of bands.onnx */
+#define TEST_BANDS 4
+/* logit_k = TEST_MODEL_GAIN * (mean of class k's pixels - mean of the
+ * others), pixels scaled to 0..1 */
+#define TEST_MODEL_GAIN 10.0f
+/* dl.image scale */
+#define TEST_MODEL_SCALE 0.003921569f
+
+#endif

@@ -1,0 +1,213 @@
+/* Executor tests: planning, memory reuse at inference, fan-out gradient
+ * accumulation, errors. */
+#include "dlnn/dlnn.h"
+#include "dlnn-test.h"
+
+#include <string.h>
+
+static dlnn_tensor *
+rand_tensor (dlnn_rng * r, int ndim, int64_t d0, int64_t d1, int64_t d2,
+    int64_t d3, float scale)
+{
+  dlnn_tensor *t = dlnn_tensor_new4 (ndim, d0, d1, d2, d3);
+  for (int64_t i = 0; i < t->size; i++)
+    t->data[i] = (dlnn_rng_uniform (r) * 2.0f - 1.0f) * scale;
+  return t;
+}
+
+/* x -> Conv(a) -> Relu -> r ; y = Add(r, Conv(b)(r)) -> Flatten -> Gemm */
+static dlnn_graph *
+build_residual (dlnn_rng * r, dlnn_status * st)
+{
+  dlnn_graph *g = dlnn_graph_new ("residual");
+  int64_t in_dims[4] = { -1, 2, 6, 6 };
+  int n;
+  const int64_t pads[4] = { 1, 1, 1, 1 };
+  const int64_t k3[2] = { 3, 3 };
+
+  dlnn_graph_add_input (g, "x", 4, in_dims, st);
+  dlnn_graph_add_param (g, "wa", rand_tensor (r, 4, 3, 2, 3, 3, 0.5f), 1, st);
+  dlnn_graph_add_param (g, "ba", rand_tensor (r, 1, 3, 0, 0, 0, 0.1f), 1, st);
+  dlnn_graph_add_param (g, "wb", rand_tensor (r, 4, 3, 3, 3, 3, 0.5f), 1, st);
+  dlnn_graph_add_param (g, "wf", rand_tensor (r, 2, 4, 108, 0, 0, 0.2f), 1,
+      st);
+  dlnn_graph_add_param (g, "bf", rand_tensor (r, 1, 4, 0, 0, 0, 0.1f), 1, st);
+  n = dlnn_graph_add_node (g, "Conv", "ca", 3,
+      (const char *[]) { "x", "wa", "ba" }, 1, (const char *[]) { "a" }, st);
+  dlnn_node_set_ints (g, n, "pads", 4, pads);
+  dlnn_node_set_ints (g, n, "kernel_shape", 2, k3);
+  dlnn_graph_add_node (g, "Relu", "ra", 1, (const char *[]) { "a" }, 1,
+      (const char *[]) { "r" }, st);
+  n = dlnn_graph_add_node (g, "Conv", "cb", 2,
+      (const char *[]) { "r", "wb" }, 1, (const char *[]) { "b" }, st);
+  dlnn_node_set_ints (g, n, "pads", 4, pads);
+  dlnn_graph_add_node (g, "Add", "add", 2, (const char *[]) { "r", "b" }, 1,
+      (const char *[]) { "s" }, st);
+  dlnn_graph_add_node (g, "Flatten", "fl", 1, (const char *[]) { "s" }, 1,
+      (const char *[]) { "f" }, st);
+  n = dlnn_graph_add_node (g, "Gemm", "fc", 3,
+      (const char *[]) { "f", "wf", "bf" }, 1, (const char *[]) { "y" }, st);
+  dlnn_node_set_int (g, n, "transB", 1);
+  dlnn_graph_add_output (g, "y", st);
+  return g;
+}
+
+static double
+loss_of (dlnn_exec * e, const float *x, const float *w, int64_t nx)
+{
+  dlnn_tensor *in = dlnn_exec_input (e, 0);
+  const dlnn_tensor *y;
+  double l = 0;
+  memcpy (in->data, x, (size_t) nx * sizeof (float));
+  if (dlnn_exec_forward (e, NULL) != DLNN_OK)
+    return NAN;
+  y = dlnn_exec_output (e, 0);
+  for (int64_t i = 0; i < y->size; i++)
+    l += (double) w[i] * y->data[i];
+  return l;
+}
+
+static void
+test_residual_grad (void)
+{
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g;
+  dlnn_exec *e;
+  int64_t dims[4] = { 2, 2, 6, 6 };
+  float x[144], w[8];
+  dlnn_tensor *gy;
+  int wa;
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 7);
+  g = build_residual (&r, &st);
+  CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+  e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+  CHECK (e != NULL);
+  if (!e)
+    return;
+  CHECK_OK (dlnn_exec_reshape (e, 0, 4, dims, &st), &st);
+  for (int i = 0; i < 144; i++)
+    x[i] = dlnn_rng_uniform (&r) * 2 - 1;
+  for (int i = 0; i < 8; i++)
+    w[i] = dlnn_rng_uniform (&r) * 2 - 1;
+  loss_of (e, x, w, 144);
+  gy = dlnn_tensor_new4 (2, 2, 4, 0, 0);
+  memcpy (gy->data, w, sizeof (w));
+  dlnn_exec_zero_grad (e);
+  CHECK_OK (dlnn_exec_backward (e, 0, gy, &st), &st);
+  wa = dlnn_graph_find_value (g, "wa");
+  {
+    dlnn_tensor *gw = dlnn_exec_grad (e, wa);
+    float *p = g->values[wa].init->data;
+    CHECK (gw != NULL);
+    for (int i = 0; gw && i < 54; i += 5) {
+      float old = p[i];
+      double lp, lm, num;
+      p[i] = old + 1e-2f;
+      lp = loss_of (e, x, w, 144);
+      p[i] = old - 1e-2f;
+      lm = loss_of (e, x, w, 144);
+      p[i] = old;
+      num = (lp - lm) / 2e-2;
+      CHECK_MSG (fabs (num - gw->data[i]) <= 2e-2 * (1 + fabs (num)),
+          "wa[%d]: numeric %g analytic %g", i, num, gw->data[i]);
+    }
+  }
+  dlnn_tensor_free (gy);
+  dlnn_exec_free (e);
+  dlnn_graph_free (g);
+}
+
+static void
+test_inference_matches_training_exec (void)
+{
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g;
+  dlnn_exec *ei, *et;
+  int64_t dims[4] = { 3, 2, 6, 6 };
+  float x[216], w[12];
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 11);
+  g = build_residual (&r, &st);
+  ei = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  et = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+  CHECK (ei && et);
+  if (!ei || !et)
+    return;
+  CHECK_OK (dlnn_exec_reshape (ei, 0, 4, dims, &st), &st);
+  CHECK_OK (dlnn_exec_reshape (et, 0, 4, dims, &st), &st);
+  /* memory reuse makes inference smaller than training */
+  CHECK (dlnn_exec_planned_bytes (ei) < dlnn_exec_planned_bytes (et));
+  for (int i = 0; i < 216; i++)
+    x[i] = dlnn_rng_uniform (&r) * 2 - 1;
+  for (int i = 0; i < 12; i++)
+    w[i] = 0;
+  for (int rep = 0; rep < 2; rep++) {
+    const dlnn_tensor *yi, *yt;
+    loss_of (ei, x, w, 216);
+    loss_of (et, x, w, 216);
+    yi = dlnn_exec_output (ei, 0);
+    yt = dlnn_exec_output (et, 0);
+    CHECK (yi->size == 12 && yt->size == 12);
+    for (int i = 0; i < 12; i++)
+      CHECK_CLOSE (yi->data[i], yt->data[i], 1e-5);
+  }
+  dlnn_exec_free (ei);
+  dlnn_exec_free (et);
+  dlnn_graph_free (g);
+}
+
+static void
+test_errors (void)
+{
+  dlnn_status st;
+  dlnn_graph *g = dlnn_graph_new ("bad");
+  int64_t dims[2] = { 1, 4 };
+  dlnn_exec *e;
+
+  dlnn_status_clear (&st);
+  dlnn_graph_add_input (g, "x", 2, dims, &st);
+  dlnn_graph_add_node (g, "FancyOp", "fancy1", 1, (const char *[]) { "x" },
+      1, (const char *[]) { "y" }, &st);
+  dlnn_graph_add_output (g, "y", &st);
+  CHECK (dlnn_graph_finalize (g, &st) == DLNN_ERR_UNSUPPORTED);
+  CHECK (strstr (st.message, "FancyOp") && strstr (st.message, "fancy1"));
+  dlnn_graph_free (g);
+
+  g = dlnn_graph_new ("dangling");
+  dlnn_graph_add_input (g, "x", 2, dims, &st);
+  dlnn_graph_add_node (g, "Relu", "r", 1, (const char *[]) { "nowhere" }, 1,
+      (const char *[]) { "y" }, &st);
+  dlnn_graph_add_output (g, "y", &st);
+  CHECK (dlnn_graph_finalize (g, &st) == DLNN_ERR_FORMAT);
+  CHECK (strstr (st.message, "nowhere") != NULL);
+  dlnn_graph_free (g);
+
+  g = dlnn_graph_new ("shape");
+  dlnn_graph_add_input (g, "x", 2, dims, &st);
+  dlnn_graph_add_node (g, "Relu", "r", 1, (const char *[]) { "x" }, 1,
+      (const char *[]) { "y" }, &st);
+  dlnn_graph_add_output (g, "y", &st);
+  e = dlnn_exec_new (g, 0, &st);
+  CHECK (e != NULL);
+  {
+    int64_t wrong[2] = { 1, 5 };
+    CHECK (dlnn_exec_reshape (e, 0, 2, wrong, &st) == DLNN_ERR_SHAPE);
+    CHECK (strstr (st.message, "[1, 5]") != NULL);
+  }
+  dlnn_exec_free (e);
+  dlnn_graph_free (g);
+}
+
+int
+main (void)
+{
+  DLNN_RUN (test_residual_grad);
+  DLNN_RUN (test_inference_matches_training_exec);
+  DLNN_RUN (test_errors);
+  return dlnn_test_summary ();
+}
