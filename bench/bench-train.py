@@ -6,10 +6,12 @@
 
 For each thread count T it runs, one after the other:
   1. dltrain fit --data D --arch vgg --epochs 1 --batch-size B --threads T
-       --output TMP/dltrain-T.onnx --quiet [--dltrain-arg ...]
-     train images/s = the rate dltrain prints (a number followed by
-     "images/s", "img/s" or a JSON "train_images_per_s"), else
-     train images / wall-clock time of the whole command (marked "wall").
+       --optimizer sgd --val-split 0 --output TMP/dltrain-T.onnx
+       [--dltrain-arg ...]
+     train images/s = the rate on dltrain's "epoch 1/1 ... (N img/s)" line
+     (else the last "N images/s" or JSON "train_images_per_s" it prints),
+     else train images / wall-clock time of the whole command ("wall").
+     Not --quiet: that would hide the epoch line.
   2. per-image inference of that model, the first of these that works:
      a. dltrain bench MODEL --threads T --batch-size 1 (rate it prints);
      b. gst-launch-1.0 ... GRAY8 28x28 frames ! dlclassify model=MODEL
@@ -46,6 +48,9 @@ REPO = os.path.dirname(HERE)
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
 
+# dltrain fit's per-epoch line: "epoch 1/1  loss ...  time 70.1s  (856 img/s)"
+EPOCH_RE = re.compile(r"^epoch \d+/\d+ .*\(([0-9]+(?:\.[0-9]+)?) img/s\)",
+                      re.M)
 RATE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(?:images/s|img/s|images/sec)")
 
 
@@ -126,15 +131,21 @@ def make_subset(data, limit, tmp):
 def dltrain_fit(args, data, threads, model, n_train):
     cmd = [args.dltrain, "fit", "--data", data, "--arch", "vgg",
            "--epochs", "1", "--batch-size", str(args.batch_size),
-           "--threads", str(threads), "--output", model, "--quiet"]
+           "--threads", str(threads), "--optimizer", "sgd",
+           "--val-split", "0", "--output", model]
     cmd += args.dltrain_arg
     rc, out, wall = run(cmd, env=thread_env(threads))
     if rc != 0:
-        return None, None
+        return None, None, None
+    m = re.search(r"^test_accuracy ([0-9.]+)", out, re.M)
+    test_acc = m.group(1) if m else None
+    epochs = EPOCH_RE.findall(out)
+    if epochs:
+        return float(epochs[-1]), "reported", test_acc
     rate = parse_rate(out, "train_images_per_s")
     if rate is not None:
-        return rate, "reported"
-    return n_train / wall, "wall"
+        return rate, "reported", test_acc
+    return n_train / wall, "wall", test_acc
 
 
 def dltrain_infer(args, data, threads, model):
@@ -254,15 +265,16 @@ def main():
             n_train = args.limit
         rows = []
         for t in threads:
-            d_train = d_train_how = d_inf = d_inf_how = None
+            d_train = d_train_how = d_inf = d_inf_how = d_acc = None
             if not args.skip_dltrain:
                 model = os.path.join(tmp, "dltrain-%d.onnx" % t)
-                d_train, d_train_how = dltrain_fit(args, data, t, model,
-                                                   n_train)
+                d_train, d_train_how, d_acc = dltrain_fit(args, data, t,
+                                                          model, n_train)
                 if os.path.exists(model):
                     d_inf, d_inf_how = dltrain_infer(args, data, t, model)
             pt = None if args.skip_pytorch else pytorch(args, data, t)
-            rows.append((t, d_train, d_train_how, d_inf, d_inf_how, pt))
+            rows.append((t, d_train, d_train_how, d_inf, d_inf_how, pt,
+                         d_acc))
             log("threads %d: dltrain train %s (%s) infer %s (%s); pytorch %s"
                 % (t, fmt(d_train), d_train_how, fmt(d_inf), d_inf_how,
                    json.dumps(pt)))
@@ -275,7 +287,7 @@ def main():
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     notes = []
-    for t, dtr, dtr_how, dinf, dinf_how, pt in rows:
+    for t, dtr, dtr_how, dinf, dinf_how, pt, dacc in rows:
         ptr = pt["train_images_per_s"] if pt else None
         pinf = pt["infer_images_per_s"] if pt else None
         dtr_s = fmt(dtr) + (" (wall)" if dtr_how == "wall" else "")
@@ -288,9 +300,10 @@ def main():
         if pt:
             notes.append("threads %d: PyTorch with BatchNorm folded "
                          "(fuse_conv_bn_eval) %.0f img/s at batch 1; "
-                         "PyTorch test accuracy after the epoch %s"
+                         "test accuracy after the epoch: PyTorch %s, "
+                         "dltrain %s"
                          % (t, pt["infer_fused_images_per_s"],
-                            pt.get("test_accuracy", "n/a")))
+                            pt.get("test_accuracy", "n/a"), dacc or "n/a"))
     table = "\n".join(lines)
     header = ("vgg width 32, batch %d, %d training images, 1 epoch; "
               "inference batch 1" % (args.batch_size, n_train))

@@ -519,8 +519,8 @@ model_error:
 exec_failed:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Model file \"%s\" cannot run on a single image: %s (%s)",
-            model_path, st.message, dlnn_code_name (st.code)), (NULL));
+        ("Model file \"%s\" cannot run on a single image: %s", model_path,
+            st.message), ("libdlnn: %s", dlnn_code_name (st.code)));
     goto failed;
   }
 bad_output:
@@ -572,6 +572,40 @@ gst_dl_classify_stop (GstBaseTransform * trans)
   self->n_results = 0;
 
   return TRUE;
+}
+
+/* Runs the preprocessing once on a blank frame of the negotiated geometry:
+ * the image front end allocates its scratch memory for a geometry on first
+ * use, which then happens here rather than in the streaming path, and a
+ * geometry it cannot handle fails negotiation. */
+static gboolean
+gst_dl_classify_plan_frames (GstDlClassify * self, const GstVideoInfo * info)
+{
+  dlnn_frame probe = self->frame;
+  dlnn_status st;
+  guint8 *blank;
+  gboolean ok;
+  guint i;
+
+  if (self->image == NULL)
+    return TRUE;
+
+  blank = g_try_malloc0 (GST_VIDEO_INFO_SIZE (info));
+  if (blank == NULL)
+    return FALSE;
+  for (i = 0; i < GST_VIDEO_INFO_N_PLANES (info) && i < 3; i++) {
+    probe.planes[i] = blank + GST_VIDEO_INFO_PLANE_OFFSET (info, i);
+    probe.strides[i] = GST_VIDEO_INFO_PLANE_STRIDE (info, i);
+  }
+  dlnn_status_clear (&st);
+  ok = dlnn_image_ctx_process (self->image, &probe, self->input, &st) ==
+      DLNN_OK;
+  if (!ok)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Cannot preprocess %dx%d frames for the model: %s", probe.width,
+            probe.height, st.message), (NULL));
+  g_free (blank);
+  return ok;
 }
 
 static gboolean
@@ -670,6 +704,9 @@ gst_dl_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
       f->full_range ? "full" : "limited",
       f->matrix == DLNN_YUV_BT709 ? "BT.709" : "BT.601");
 
+  if (!gst_dl_classify_plan_frames (self, in_info))
+    goto preprocess_failed;
+
   return TRUE;
 
   /* ERRORS */
@@ -677,6 +714,12 @@ unsupported_format:
   {
     GST_ERROR_OBJECT (self, "unsupported format %s",
         gst_video_format_to_string (format));
+    return FALSE;
+  }
+preprocess_failed:
+  {
+    GST_ERROR_OBJECT (self, "cannot preprocess %s %dx%d frames",
+        gst_video_format_to_string (format), f->width, f->height);
     return FALSE;
   }
 }

@@ -91,6 +91,18 @@ gst_dl_model_load_labels (GstDlModel * model, const gchar * labels_file,
   return TRUE;
 }
 
+/* libdlnn's messages may start with "PATH: "; we name the file already. */
+static const gchar *
+strip_path (const gchar * message, const gchar * path)
+{
+  gsize len = strlen (path);
+
+  if (strncmp (message, path, len) == 0 && message[len] == ':' &&
+      message[len + 1] == ' ' && message[len + 2] != '\0')
+    return message + len + 2;
+  return message;
+}
+
 GstDlModel *
 gst_dl_model_load (const gchar * path, const gchar * labels_file,
     GError ** error)
@@ -146,16 +158,16 @@ load_failed:
     dlnn_graph_free (graph);
     g_set_error (error, GST_RESOURCE_ERROR, st.code == DLNN_ERR_IO ?
         GST_RESOURCE_ERROR_OPEN_READ : GST_RESOURCE_ERROR_READ,
-        "Could not load model file \"%s\": %s (%s)", path, st.message,
-        dlnn_code_name (st.code));
+        "Could not load model file \"%s\": %s", path,
+        strip_path (st.message, path));
     return NULL;
   }
 optimize_failed:
   {
     dlnn_graph_free (graph);
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-        "Could not prepare model file \"%s\" for inference: %s (%s)", path,
-        st.message, dlnn_code_name (st.code));
+        "Could not prepare model file \"%s\" for inference: %s", path,
+        strip_path (st.message, path));
     return NULL;
   }
 }

@@ -19,7 +19,18 @@ PKGS=(
   # sample clip (scripts/make-sample-clip.py: vp8enc/webmmux are in
   # plugins-good) and gst-discoverer-1.0 to inspect it
   gstreamer1.0-plugins-base-apps
+  # scripts/test-demo-report.py serialises messages with GStreamer itself
+  python3-gi gir1.2-gstreamer-1.0
+  # dltrain (gzipped IDX)
+  zlib1g-dev
 )
+# ONNX Runtime reference test (tests/nn/onnx_reference.py): node and npm to
+# install onnxruntime-node (scripts/install-onnxruntime-node.sh). Debian's
+# npm conflicts with NodeSource's nodejs, which bundles npm: only ask for
+# them when npm is missing.
+if ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -112,7 +112,7 @@ dt_idx_load (const char *images_path, const char *labels_path, int limit,
     dt_rawset * out, dlnn_status * st)
 {
   idx_file fi = { 0 }, fl = { 0 };
-  uint32_t idims[3], ldims[1];
+  uint32_t idims[3] = { 0 }, ldims[1] = { 0 };
   uint8_t *lab = NULL;
   uint64_t count, side, bytes;
   dlnn_code c;

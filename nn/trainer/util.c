@@ -189,6 +189,8 @@ dt_write_file_atomic (const char *path, const void *data, size_t len,
     free (tmp);
     return DLNN_ERR_IO;
   }
+  fchmod (fd, 0644);            /* mkstemp makes 0600 */
+
   f = fdopen (fd, "wb");
   if (!f) {
     close (fd);

@@ -78,7 +78,7 @@ oc_rand (int ndim, const int64_t * dims, float scale)
 
 /* Distinct values spaced by @gap in random order, centred on 0: no ties
  * and no value within gap/2 of zero (for max pooling and Relu kinks). */
-static dlnn_tensor *
+static inline dlnn_tensor *
 oc_distinct (int ndim, const int64_t * dims, float gap)
 {
   dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, ndim, dims, NULL);
@@ -216,7 +216,7 @@ oc_end (oc * c)
 }
 
 /* Max |a - b| over two float arrays, +inf on NaN. */
-static double
+static inline double
 max_abs_diff (const float *a, const double *b, int64_t n)
 {
   double m = 0.0;

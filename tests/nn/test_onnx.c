@@ -526,6 +526,18 @@ test_writer_fields (void)
         && strstr (st.message, "opset 13"), "%s", st.message);
     CHECK (back == NULL);
     free (data);
+    /* through a file, the message starts with the path */
+    {
+      char path[512];
+      snprintf (path, sizeof (path), "%s/foo.onnx", tmpdir);
+      CHECK_OK (dlnn_onnx_save_file (u, path, &st), &st);
+      CHECK (dlnn_onnx_load_file (path, &back, &st) ==
+          DLNN_ERR_UNSUPPORTED);
+      CHECK_MSG (strncmp (st.message, path, strlen (path)) == 0
+          && strstr (st.message, "unsupported op 'Foo' (node 'bar'"), "%s",
+          st.message);
+      CHECK (back == NULL);
+    }
     dlnn_graph_free (u);
   }
 }
@@ -871,6 +883,8 @@ test_corrupt_models (void)
     const corrupt_case *c = &cases[i];
     dlnn_status st;
     dlnn_code ret = load_mutated (c->fn, NULL, &st);
+    if (getenv ("DLNN_TEST_VERBOSE"))
+      fprintf (stderr, "  %-24s %s\n", c->name, st.message);
     CHECK_MSG (ret == c->code, "%s: code %d (%s), expected %d: %s",
         c->name, ret, dlnn_code_name (ret), c->code, st.message);
     CHECK_MSG (strstr (st.message, c->must1) != NULL,
@@ -1143,6 +1157,24 @@ test_file_errors (void)
   CHECK (dlnn_onnx_load_file (path, &g, &st) == DLNN_ERR_FORMAT);
   CHECK (g == NULL);
   free (data);
+
+  /* larger than DLNN_ONNX_MAX_FILE_SIZE: refused before reading (the
+   * file is sparse, it takes no space) */
+  snprintf (path, sizeof (path), "%s/huge.onnx", tmpdir);
+  f = fopen (path, "wb");
+  if (f && ftruncate (fileno (f), (off_t) DLNN_ONNX_MAX_FILE_SIZE + 1) == 0) {
+    fclose (f);
+    CHECK (dlnn_onnx_load_file (path, &g, &st) == DLNN_ERR_UNSUPPORTED);
+    CHECK_MSG (strstr (st.message, "limit") != NULL, "%s", st.message);
+  } else if (f) {
+    fclose (f);
+  }
+  unlink (path);
+  {
+    static const uint8_t tiny[4] = { 0 };
+    CHECK (dlnn_onnx_load_memory (tiny, DLNN_ONNX_MAX_FILE_SIZE + 1, &g,
+            &st) == DLNN_ERR_UNSUPPORTED);
+  }
 
   CHECK (dlnn_onnx_load_file (NULL, &g, &st) == DLNN_ERR_INVALID);
   CHECK (dlnn_onnx_load_memory (NULL, 0, &g, &st) == DLNN_ERR_FORMAT);

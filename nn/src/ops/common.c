@@ -79,14 +79,13 @@ dlnn_op_axis (const dlnn_node * n, const char *attr, int64_t axis, int ndim,
     int inclusive, int *out, dlnn_status * st)
 {
   int64_t hi = inclusive ? ndim : ndim - 1;
-  int64_t lo = inclusive ? -ndim - 1 : -ndim;
 
-  if (axis < lo || axis > hi)
+  if (axis < -ndim || axis > hi)
     return dlnn_op_error (n, st, DLNN_ERR_INVALID,
         "%s=%lld is out of range for a tensor of rank %d", attr,
         (long long) axis, ndim);
   if (axis < 0)
-    axis += inclusive ? ndim + 1 : ndim;
+    axis += ndim;
   *out = (int) axis;
   return DLNN_OK;
 }

@@ -41,8 +41,9 @@ void *dlnn_op_priv_new (dlnn_node * n, size_t size, dlnn_status * st);
 dlnn_code dlnn_op_attr_ints (const dlnn_node * n, const char *name,
     int64_t * out, int max, int *count, dlnn_status * st);
 
-/* Normalises a possibly negative @axis for a tensor of rank @ndim
- * (ONNX range [-ndim, ndim-1], or [-ndim-1, ndim] if @inclusive). */
+/* Normalises a possibly negative @axis (counted from the back) for a
+ * tensor of rank @ndim: ONNX range [-ndim, ndim-1], or [-ndim, ndim] if
+ * @inclusive (Flatten). */
 dlnn_code dlnn_op_axis (const dlnn_node * n, const char *attr, int64_t axis,
     int ndim, int inclusive, int *out, dlnn_status * st);
 

@@ -141,6 +141,8 @@ dlnn_optim_state_write_file (dlnn_optim_state_writer * w, const char *path,
     return dlnn_status_set (st, DLNN_ERR_IO, "%s: cannot create: %s", path,
         strerror (err));
   }
+  fchmod (fd, 0644);            /* mkstemp makes 0600 */
+
   f = fdopen (fd, "wb");
   if (!f) {
     int err = errno;
