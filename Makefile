@@ -10,6 +10,7 @@ all: compile
 
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/install-onnxruntime-node.sh
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_FLAGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch side of the dltrain benchmark: one training epoch + batch-1 inference.
+"""PyTorch side of the dltrain benchmark: a training epoch, batch-1 inference.
 
   /usr/bin/python3 bench/pytorch_bench.py --threads 1 [--limit 6400]
 

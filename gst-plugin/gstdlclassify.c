@@ -110,7 +110,7 @@ struct _GstDlClassify
   gchar **class_names;          /* "class N" when the model has no labels */
   const gchar *const *labels;   /* model->labels or class_names */
   gfloat *probs;                /* n_classes */
-  guint *order;                 /* n_classes, class ids by decreasing prob */
+  guint *order;                 /* n_classes; starts with the top-k ids */
 
   /* from set_info(): everything but the plane pointers */
   dlnn_frame frame;
@@ -495,8 +495,12 @@ gst_dl_classify_start (GstBaseTransform * trans)
   self->since_last = 0;
   self->n_results = 0;
 
-  GST_INFO_OBJECT (self, "model %s: input %s, %u classes (%s), labels from "
-      "%s", model_path, shape, self->n_classes, last_op ? last_op : "-",
+  if (self->model->task != NULL && strcmp (self->model->task, "classify"))
+    GST_WARNING_OBJECT (self, "model %s is made for dl.task=%s, not classify",
+        model_path, self->model->task);
+  GST_INFO_OBJECT (self, "model %s: output %s, %u classes (last op %s), "
+      "labels from %s", model_path, shape, self->n_classes,
+      last_op ? last_op : "-",
       self->model->labels_source ? self->model->labels_source : "-");
 
   g_free (model_path);
@@ -778,28 +782,61 @@ gst_dl_classify_scores (GstDlClassify * self, const float *out)
   return isfinite (sum);
 }
 
-/* Puts the @k best class ids first in self->order (ties: lower id first). */
+/* Class @a ranks before class @b: higher probability, ties by lower id. */
+static inline gboolean
+ranks_before (const gfloat * p, guint a, guint b)
+{
+  return p[a] > p[b] || (p[a] == p[b] && a < b);
+}
+
+/* Restores the heap property below @i of a heap of @n class ids whose root
+ * is the one ranking last. */
+static void
+heap_sift_down (guint * heap, guint n, guint i, const gfloat * p)
+{
+  for (;;) {
+    guint child = 2 * i + 1, tmp;
+
+    if (child >= n)
+      return;
+    if (child + 1 < n && ranks_before (p, heap[child], heap[child + 1]))
+      child++;
+    if (!ranks_before (p, heap[i], heap[child]))
+      return;
+    tmp = heap[i];
+    heap[i] = heap[child];
+    heap[child] = tmp;
+    i = child;
+  }
+}
+
+/* Puts the @k best class ids, best first, in self->order[0..k-1]: a heap of
+ * the k best so far, then sorted in place; O(n log k), no allocation. */
 static void
 gst_dl_classify_select_top (GstDlClassify * self, guint k)
 {
   const gfloat *p = self->probs;
-  guint *order = self->order;
-  guint i, j, n = self->n_classes;
+  guint *heap = self->order;
+  guint i, n = self->n_classes, tmp;
 
-  for (i = 0; i < n; i++)
-    order[i] = i;
+  for (i = 0; i < k; i++)
+    heap[i] = i;
+  for (i = k / 2; i-- > 0;)
+    heap_sift_down (heap, k, i, p);
 
-  for (i = 0; i < k; i++) {
-    guint best = i, tmp;
-
-    for (j = i + 1; j < n; j++) {
-      if (p[order[j]] > p[order[best]] ||
-          (p[order[j]] == p[order[best]] && order[j] < order[best]))
-        best = j;
+  for (i = k; i < n; i++) {
+    if (ranks_before (p, i, heap[0])) {
+      heap[0] = i;
+      heap_sift_down (heap, k, 0, p);
     }
-    tmp = order[i];
-    order[i] = order[best];
-    order[best] = tmp;
+  }
+
+  /* the root ranks last: move it to the end, repeat */
+  for (i = k; i-- > 1;) {
+    tmp = heap[0];
+    heap[0] = heap[i];
+    heap[i] = tmp;
+    heap_sift_down (heap, i, 0, p);
   }
 }
 

@@ -2,7 +2,8 @@
 """Summarise dlclassify element messages printed by `gst-launch-1.0 -m`.
 
   gst-launch-1.0 -m ... ! dlclassify model=M ! fakesink \
-    | /usr/bin/python3 scripts/demo-report.py --sidecar samples/fashion-mnist-clip.csv
+    | /usr/bin/python3 scripts/demo-report.py \
+        --sidecar samples/fashion-mnist-clip.csv
 
 Reads gst-launch-1.0's standard output (stdin or FILE), picks the element
 messages whose structure is named "dlclassify", prints every change of the
@@ -44,8 +45,6 @@ FLOAT_TYPES = {"double", "float", "gdouble", "gfloat", "d", "f"}
 STRING_TYPES = {"string", "gchararray", "str", "s"}
 STRUCT_TYPES = {"structure", "GstStructure"}
 BOOL_TYPES = {"boolean", "gboolean", "bool", "b"}
-
-
 GST_CLOCK_TIME_NONE = (1 << 64) - 1
 
 
@@ -102,7 +101,8 @@ class StructParser:
             if c == ",":
                 self.i += 1
                 self.ws()
-                if self.peek() in (";", "") or (closer and self.peek() == closer):
+                c = self.peek()
+                if c in (";", "") or (closer and c == closer):
                     break
                 key, val = self.field(closer)
                 fields[key] = val
@@ -241,7 +241,8 @@ def find_item(items, starts, ts):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("input", nargs="?", help="gst-launch -m output (default stdin)")
+    ap.add_argument("input", nargs="?",
+                    help="gst-launch -m output (default stdin)")
     ap.add_argument("--sidecar", help="ground-truth CSV of the clip")
     ap.add_argument("--min-accuracy", type=float, default=None,
                     help="exit 3 if the per-item accuracy is below this")
@@ -249,7 +250,11 @@ def main():
                     help="do not print label changes")
     args = ap.parse_args()
 
-    stream = open(args.input, errors="replace") if args.input else sys.stdin
+    if args.input:
+        stream = open(args.input, encoding="utf-8", errors="replace")
+    else:
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+        stream = sys.stdin
     messages = []
     errors = []
     last_label = None
@@ -288,8 +293,8 @@ def main():
 
     status = 0
     if errors:
-        sys.stderr.write("demo-report: the pipeline posted %d error message(s)\n"
-                         % len(errors))
+        sys.stderr.write("demo-report: the pipeline posted %d error "
+                         "message(s)\n" % len(errors))
         status = 1
     if not messages:
         sys.stderr.write("demo-report: no dlclassify messages seen\n")

@@ -135,7 +135,8 @@ def decode(path, size):
         fail("gst-launch-1.0 (decode) exited with status %d" % res.returncode)
     n = len(res.stdout) // (size * size)
     if n * size * size != len(res.stdout):
-        fail("decoded %d bytes, not a whole number of frames" % len(res.stdout))
+        fail("decoded %d bytes, not a whole number of frames"
+             % len(res.stdout))
     return np.frombuffer(res.stdout, dtype=np.uint8).reshape(n, size, size)
 
 

@@ -193,6 +193,9 @@ int dt_info_main (int argc, char **argv);
 
 /* main.c: prints "dltrain: MESSAGE" to stderr; returns 1. */
 int dt_fail (const char *fmt, ...) DLNN_PRINTF (1, 2);
+/* "cannot load model 'PATH': REASON" (the path once, even when the
+ * loader's message names it already); returns 1. */
+int dt_fail_load (const char *path, const dlnn_status * st);
 /* Option value parsing with a clear error (main.c). */
 int dt_parse_int (const char *opt, const char *s, long min, long max,
     long *out);

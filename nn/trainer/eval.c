@@ -225,7 +225,7 @@ dt_eval_main (int argc, char **argv)
   dlnn_set_threads ((int) threads);
 
   if (dlnn_onnx_load_file (model, &g, &st) != DLNN_OK) {
-    dt_fail ("cannot load model '%s': %s", model, st.message);
+    dt_fail_load (model, &st);
     goto out;
   }
   meta = dlnn_graph_get_meta (g, "dl.image");

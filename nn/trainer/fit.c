@@ -89,6 +89,9 @@ load_data (fit_ctx * c)
   dlnn_code r;
   int maxlab = -1;
 
+  if (!dt_is_file (o->data) && !dt_is_dir (o->data))
+    return dlnn_status_set (st, DLNN_ERR_IO, "data path '%s' does not exist",
+        o->data);
   c->is_idx = o->format ? strcmp (o->format, "idx") == 0 :
       dt_idx_detect (o->data);
   if (c->is_idx) {

@@ -18,6 +18,20 @@ typedef struct
   const char *path;
 } idx_file;
 
+/* zlib's message without the "path: " prefix gzerror () puts there. */
+static const char *
+gz_message (idx_file * f, int *err)
+{
+  const char *msg = gzerror (f->f, err);
+  size_t n = strlen (f->path);
+
+  if (!msg)
+    return "unknown error";
+  if (strncmp (msg, f->path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+    msg += n + 2;
+  return msg;
+}
+
 /* Reads exactly @n bytes; DLNN_ERR_FORMAT naming the file when short. */
 static dlnn_code
 idx_read (idx_file * f, void *buf, uint64_t n, const char *what,
@@ -25,28 +39,25 @@ idx_read (idx_file * f, void *buf, uint64_t n, const char *what,
 {
   uint8_t *p = buf;
   uint64_t got = 0;
+  int err = Z_OK;
 
   while (got < n) {
     unsigned chunk = n - got > (1u << 30) ? (1u << 30) : (unsigned) (n - got);
     int r = gzread (f->f, p + got, chunk);
-    if (r < 0) {
-      int err;
-      const char *msg = gzerror (f->f, &err);
+    if (r < 0)
       return dlnn_status_set (st, DLNN_ERR_FORMAT,
-          "'%s': corrupt gzip data while reading %s: %s", f->path, what,
-          msg ? msg : "unknown error");
-    }
+          "'%s': corrupt gzip data in %s: %s", f->path, what,
+          gz_message (f, &err));
     if (r == 0)
       break;
     got += (uint64_t) r;
   }
   if (got < n) {
-    int err = Z_OK;
-    const char *msg = gzerror (f->f, &err);
+    const char *msg = gz_message (f, &err);
     return dlnn_status_set (st, DLNN_ERR_FORMAT,
-        "'%s': truncated file: %s needs %llu bytes, only %llu present%s%s",
+        "'%s': truncated file: %s take %llu bytes, only %llu present%s%s",
         f->path, what, (unsigned long long) n, (unsigned long long) got,
-        err != Z_OK && msg ? " - " : "", err != Z_OK && msg ? msg : "");
+        err != Z_OK ? " - " : "", err != Z_OK ? msg : "");
   }
   return DLNN_OK;
 }
@@ -92,9 +103,8 @@ idx_expect_end (idx_file * f, dlnn_status * st)
         "'%s': unexpected data after the last item", f->path);
   if (r < 0) {
     int err;
-    const char *msg = gzerror (f->f, &err);
     return dlnn_status_set (st, DLNN_ERR_FORMAT, "'%s': corrupt gzip data: %s",
-        f->path, msg ? msg : "unknown error");
+        f->path, gz_message (f, &err));
   }
   return DLNN_OK;
 }

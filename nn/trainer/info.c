@@ -86,7 +86,7 @@ dt_info_main (int argc, char **argv)
   if (optind < argc)
     return dt_fail ("info: unexpected argument '%s'", argv[optind]);
   if (dlnn_onnx_load_file (model, &g, &st) != DLNN_OK)
-    return dt_fail ("cannot load model '%s': %s", model, st.message);
+    return dt_fail_load (model, &st);
 
   printf ("model: %s\n", model);
   printf ("graph: %s, opset %lld, producer %s %s\n", g->name ? g->name : "",

@@ -28,6 +28,14 @@ dt_fail (const char *fmt, ...)
 }
 
 int
+dt_fail_load (const char *path, const dlnn_status * st)
+{
+  if (strstr (st->message, path))
+    return dt_fail ("cannot load model: %s", st->message);
+  return dt_fail ("cannot load model '%s': %s", path, st->message);
+}
+
+int
 dt_parse_int (const char *opt, const char *s, long min, long max, long *out)
 {
   char *end;

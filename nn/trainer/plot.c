@@ -139,7 +139,7 @@ legend (cairo_t * cr, const panel * p, int row, const char *label, double r,
     double g, double b, int dashed)
 {
   const double dash[2] = { 6, 4 };
-  double x = p->x1 - 150, y = p->y1 - 16 - 18 * row;
+  double x = p->x1 - 180, y = p->y1 - 16 - 18 * row;
 
   cairo_set_source_rgb (cr, r, g, b);
   cairo_set_line_width (cr, 2.0);

@@ -21,6 +21,8 @@
  *   input shape, labels "class N").
  * colors.onnx: rgb 16x16 input, classes "red", "green", "blue": logit_c =
  *   GAIN * (mean(channel c) - mean(other channels)).
+ * many.onnx: 64 classes whose logits ignore the picture (zero weights,
+ *   bias TEST_MANY_LOGIT (j)), no labels: for top-k ordering.
  * bad-channels.onnx: dl.image says rgb but the input has 1 channel.
  * bad-layout.onnx: NHWC input [1,16,16,1] with dl.image color=gray.
  * bad-output.onnx: a single output value.
@@ -63,6 +65,7 @@ typedef enum
 {
   KIND_BANDS,
   KIND_COLORS,
+  KIND_MANY,
   KIND_SINGLE,
 } ModelKind;
 
@@ -97,6 +100,8 @@ weight (ModelKind kind, int k, int64_t i)
     return c == k ? TEST_MODEL_GAIN / N_PIXELS :
         -TEST_MODEL_GAIN / (2.0f * N_PIXELS);
   }
+  if (kind == KIND_MANY)
+    return 0.0f;
   return 1.0f / N_PIXELS;
 }
 
@@ -125,6 +130,9 @@ build (const ModelSpec * spec, dlnn_status * st)
     case KIND_COLORS:
       n_classes = 3;
       break;
+    case KIND_MANY:
+      n_classes = TEST_MANY_CLASSES;
+      break;
     default:
       n_classes = 1;
       break;
@@ -148,9 +156,12 @@ build (const ModelSpec * spec, dlnn_status * st)
     dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
     goto fail;
   }
-  for (int k = 0; k < n_classes; k++)
+  for (int k = 0; k < n_classes; k++) {
     for (i = 0; i < n_in; i++)
       w->data[k * n_in + i] = weight (spec->kind, k, i);
+    if (spec->kind == KIND_MANY)
+      b->data[k] = TEST_MANY_LOGIT (k);
+  }
   if (dlnn_graph_add_param (g, "weight", w, 1, st) < 0) {
     dlnn_tensor_free (b);
     goto fail;
@@ -240,6 +251,7 @@ main (int argc, char **argv)
     {"bands-flat.onnx", KIND_BANDS, 1, 2, {1, 256}, 1, GRAY_IMAGE, 1},
     {"bands-nometa.onnx", KIND_BANDS, 1, 4, {1, 1, 16, 16}, 1, NULL, 0},
     {"colors.onnx", KIND_COLORS, 3, 4, {1, 3, 16, 16}, 1, RGB_IMAGE, 1},
+    {"many.onnx", KIND_MANY, 1, 4, {1, 1, 16, 16}, 1, GRAY_IMAGE, 0},
     {"bad-channels.onnx", KIND_BANDS, 1, 4, {1, 1, 16, 16}, 1, RGB_IMAGE, 1},
     {"bad-layout.onnx", KIND_BANDS, 1, 4, {1, 16, 16, 1}, 1, GRAY_IMAGE, 1},
     {"bad-output.onnx", KIND_SINGLE, 1, 4, {1, 1, 16, 16}, 0, GRAY_IMAGE, 0},

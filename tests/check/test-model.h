@@ -13,4 +13,9 @@
 /* dl.image scale */
 #define TEST_MODEL_SCALE 0.003921569f
 
+/* classes of many.onnx, whose output ignores the picture: logit of class j
+ * is TEST_MANY_LOGIT (j), all distinct */
+#define TEST_MANY_CLASSES 64
+#define TEST_MANY_LOGIT(j) (0.05f * (float) (((j) * 37) % TEST_MANY_CLASSES))
+
 #endif

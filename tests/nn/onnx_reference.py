@@ -55,6 +55,15 @@ def check(cond, what):
         failures.append(what)
 
 
+def run(args, **kw):
+    """subprocess.run that shows the command's stderr when it fails."""
+    r = subprocess.run(args, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        raise RuntimeError(f"{args[0]} {args[1]}: exit status {r.returncode}")
+    return r.stdout
+
+
 def find_ort_node():
     """Directory whose node_modules holds onnxruntime-node, or None."""
     node = shutil.which("node")
@@ -76,10 +85,8 @@ def run_ort(node, node_path, model, x, workdir):
     xfile = os.path.join(workdir, "ort_in.bin")
     x.astype("<f4").tofile(xfile)
     env = dict(os.environ, NODE_PATH=node_path)
-    out = subprocess.run(
-        [node, os.path.join(HERE, "onnx_reference_ort.js"), model, xfile,
-         workdir] + [str(d) for d in x.shape],
-        env=env, check=True, capture_output=True, text=True).stdout
+    out = run([node, os.path.join(HERE, "onnx_reference_ort.js"), model, xfile,
+               workdir] + [str(d) for d in x.shape], env=env)
     res = json.loads(out.strip().splitlines()[-1])
     outs = []
     for i, o in enumerate(res["outputs"]):
@@ -195,8 +202,7 @@ def run_dlnn(tool, model, x, workdir, optimize):
     args = [tool, "run", model, xfile, workdir]
     if optimize:
         args.append("optimize")
-    out = subprocess.run(args + [str(d) for d in x.shape], check=True,
-                         capture_output=True, text=True).stdout
+    out = run(args + [str(d) for d in x.shape])
     outs = []
     for i, line in enumerate(out.strip().splitlines()):
         dims = [int(d) for d in line.split()[1:]]
@@ -288,7 +294,7 @@ def main():
         return SKIP
 
     with tempfile.TemporaryDirectory(prefix="dlnn-ref-") as workdir:
-        subprocess.run([tool, "gen", workdir], check=True)
+        run([tool, "gen", workdir])
         path = os.path.join(workdir, "model.onnx")
         model = check_model_file(path)
         x = np.fromfile(os.path.join(workdir, "x.bin"),

@@ -42,7 +42,7 @@ oc_node (oc * c)
 
 /* Starts a node of @type named "node" with @n_in inputs (bit i of
  * @omit set = input i omitted) and @n_out outputs. */
-static int
+static inline int
 oc_begin (oc * c, const char *type, const char *name, int n_in,
     unsigned omit, int n_out)
 {
@@ -67,7 +67,7 @@ oc_begin (oc * c, const char *type, const char *name, int n_in,
 }
 
 /* A float tensor with random normal values (scaled by @scale). */
-static dlnn_tensor *
+static inline dlnn_tensor *
 oc_rand (int ndim, const int64_t * dims, float scale)
 {
   dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, ndim, dims, NULL);
@@ -95,14 +95,14 @@ oc_distinct (int ndim, const int64_t * dims, float gap)
   return t;
 }
 
-static void
+static inline void
 oc_set_in (oc * c, int i, dlnn_tensor * t)
 {
   dlnn_tensor_free (c->in[i]);
   c->in[i] = t;
 }
 
-static void
+static inline void
 oc_release_buffers (oc * c)
 {
   for (int i = 0; i < OC_MAX_OUT; i++) {
@@ -119,7 +119,7 @@ oc_release_buffers (oc * c)
 }
 
 /* init + shape + allocation. Returns the op's code (message in c->st). */
-static dlnn_code
+static inline dlnn_code
 oc_prepare (oc * c, int training)
 {
   dlnn_node *n = oc_node (c);
@@ -161,7 +161,7 @@ oc_prepare (oc * c, int training)
   return DLNN_OK;
 }
 
-static void
+static inline void
 oc_ctx (oc * c, dlnn_op_ctx * ctx)
 {
   memset (ctx, 0, sizeof (*ctx));
@@ -175,7 +175,7 @@ oc_ctx (oc * c, dlnn_op_ctx * ctx)
 }
 
 /* Forward; the RNG is reseeded each time so dropout masks repeat. */
-static dlnn_code
+static inline dlnn_code
 oc_forward (oc * c)
 {
   dlnn_op_ctx ctx;
@@ -186,7 +186,7 @@ oc_forward (oc * c)
 }
 
 /* Backward with dout[0] = @dy; allocates zeroed din for inputs in @mask. */
-static dlnn_code
+static inline dlnn_code
 oc_backward (oc * c, const dlnn_tensor * dy, unsigned mask)
 {
   const dlnn_tensor *dout[OC_MAX_OUT] = { dy };
@@ -205,7 +205,7 @@ oc_backward (oc * c, const dlnn_tensor * dy, unsigned mask)
       (const dlnn_tensor * const *) c->out, dout, c->din, &c->st);
 }
 
-static void
+static inline void
 oc_end (oc * c)
 {
   oc_release_buffers (c);

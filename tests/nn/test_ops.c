@@ -1,8 +1,7 @@
 /* Forward values of every op against naive reference implementations
  * written here (direct loops, double accumulation), attribute/shape error
- * messages, and the inference graph optimisation (BN folding, Dropout and
- * Identity removal). Ops are called through their vtables (ops-harness.h);
- * only the optimisation test runs graphs through dlnn_exec. */
+ * messages and thread splitting. Ops are called through their vtables
+ * (ops-harness.h), not through dlnn_exec. */
 #include "ops-harness.h"
 #include "ops/conv.h"
 #include "dlnn/exec.h"
@@ -1125,184 +1124,153 @@ test_concat (void)
   }
 }
 
-/* ------------------------------------------------ graph optimisation */
+/* ------------------------------------------------- thread splitting */
 
-static int
-add_rand_param (dlnn_graph * g, const char *name, int nd, const int64_t * d,
-    float scale, float offset)
+typedef void (*build_fn) (oc * c);
+
+static void
+build_conv (oc * c)
 {
-  dlnn_tensor *t = oc_rand (nd, d, scale);
-  for (int64_t i = 0; i < t->size; i++)
-    t->data[i] += offset;
-  return dlnn_graph_add_param (g, name, t, 1, NULL);
-}
-
-/* Runs @g in inference on input @x; copies output 0 into a new tensor. */
-static dlnn_tensor *
-run_inference (dlnn_graph * g, const dlnn_tensor * x)
-{
-  dlnn_status st;
-  dlnn_exec *e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  dlnn_tensor *y = NULL;
-
-  if (!e) {
-    fprintf (stderr, "exec: %s\n", st.message);
-    return NULL;
-  }
-  if (dlnn_exec_reshape (e, 0, x->ndim, x->dims, &st) == DLNN_OK) {
-    memcpy (dlnn_exec_input (e, 0)->data, x->data,
-        sizeof (float) * (size_t) x->size);
-    if (dlnn_exec_forward (e, &st) == DLNN_OK)
-      y = dlnn_tensor_copy (dlnn_exec_output (e, 0), NULL);
-  }
-  if (!y)
-    fprintf (stderr, "exec: %s\n", st.message);
-  dlnn_exec_free (e);
-  return y;
-}
-
-static int
-count_type (const dlnn_graph * g, const char *type)
-{
-  int c = 0;
-  for (int i = 0; i < g->n_nodes; i++)
-    c += strcmp (g->nodes[i].op_type, type) == 0;
-  return c;
+  oc_begin (c, "Conv", "conv", 3, 0, 1);
+  dlnn_node_set_ints (c->g, c->ni, "pads", 4, D (1, 1, 1, 1));
+  oc_set_in (c, 0, oc_rand (4, D (4, 16, 28, 28), 1.0f));
+  oc_set_in (c, 1, oc_rand (4, D (16, 16, 3, 3), 0.3f));
+  oc_set_in (c, 2, oc_rand (1, D (16), 1.0f));
 }
 
 static void
-test_fold_conv_bn (void)
+build_conv_chunked (oc * c)
 {
-  for (int with_bias = 0; with_bias < 2; with_bias++) {
-    dlnn_status st;
-    dlnn_graph *g = dlnn_graph_new ("fold");
-    dlnn_tensor *x = oc_rand (4, D (2, 3, 6, 6), 1.0f), *y0, *y1;
-    const char *cin[3] = { "x", "w", with_bias ? "b" : "" };
-    const char *bin[5] = { "c", "scale", "bias", "mean", "var" };
-    const char *rin[1] = { "n" }, *cout[1] = { "c" }, *bout[1] = { "n" };
-    const char *rout[1] = { "y" };
-    int conv, nodes0;
+  oc_begin (c, "Conv", "conv", 2, 0, 1);
+  dlnn_node_set_ints (c->g, c->ni, "strides", 2, D (2, 2));
+  oc_set_in (c, 0, oc_rand (4, D (16, 32, 13, 13), 1.0f));
+  oc_set_in (c, 1, oc_rand (4, D (8, 32, 3, 3), 0.3f));
+}
 
-    dlnn_graph_add_input (g, "x", 4, D (-1, 3, 6, 6), &st);
-    add_rand_param (g, "w", 4, D (4, 3, 3, 3), 0.5f, 0.0f);
-    if (with_bias)
-      add_rand_param (g, "b", 1, D (4), 1.0f, 0.0f);
-    add_rand_param (g, "scale", 1, D (4), 0.5f, 1.0f);
-    add_rand_param (g, "bias", 1, D (4), 1.0f, 0.0f);
-    add_rand_param (g, "mean", 1, D (4), 1.0f, 0.0f);
-    add_rand_param (g, "var", 1, D (4), 0.2f, 1.0f);
-    conv = dlnn_graph_add_node (g, "Conv", "conv1", 3, cin, 1, cout, &st);
-    dlnn_node_set_ints (g, conv, "pads", 4, D (1, 1, 1, 1));
-    dlnn_node_set_float (g, dlnn_graph_add_node (g, "BatchNormalization",
-            "bn1", 5, bin, 1, bout, &st), "epsilon", 1e-3f);
-    dlnn_graph_add_node (g, "Relu", "relu1", 1, rin, 1, rout, &st);
-    dlnn_graph_add_output (g, "y", &st);
-    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+static void
+build_depthwise (oc * c)
+{
+  oc_begin (c, "Conv", "dw", 2, 0, 1);
+  dlnn_node_set_int (c->g, c->ni, "group", 16);
+  dlnn_node_set_ints (c->g, c->ni, "pads", 4, D (1, 1, 1, 1));
+  oc_set_in (c, 0, oc_rand (4, D (4, 16, 20, 20), 1.0f));
+  oc_set_in (c, 1, oc_rand (4, D (32, 1, 3, 3), 0.3f));
+}
 
-    y0 = run_inference (g, x);
-    nodes0 = g->n_nodes;
-    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
-    CHECK (g->finalized);
-    CHECK_MSG (g->n_nodes == nodes0 - 1, "%d nodes after, %d before",
-        g->n_nodes, nodes0);
-    CHECK (count_type (g, "BatchNormalization") == 0);
-    CHECK (g->n_nodes == 2 && g->nodes[0].n_inputs == 3
-        && g->nodes[0].inputs[2] >= 0);
-    y1 = run_inference (g, x);
-    CHECK (y0 && y1);
-    if (y0 && y1) {
-      CHECK (y0->size == y1->size);
-      for (int64_t i = 0; i < y0->size; i++)
-        CHECK_CLOSE (y1->data[i], y0->data[i], 1e-5);
+static void
+build_bn (oc * c)
+{
+  oc_begin (c, "BatchNormalization", "bn", 5, 0, 1);
+  oc_set_in (c, 0, oc_rand (4, D (4, 64, 20, 20), 1.0f));
+  for (int i = 1; i < 5; i++)
+    oc_set_in (c, i, oc_rand (1, D (64), 0.2f));
+  for (int i = 0; i < 64; i++)
+    c->in[4]->data[i] = 1.0f + fabsf (c->in[4]->data[i]);
+}
+
+static void
+build_relu (oc * c)
+{
+  oc_begin (c, "Relu", "relu", 1, 0, 1);
+  oc_set_in (c, 0, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+}
+
+static void
+build_sigmoid (oc * c)
+{
+  oc_begin (c, "Sigmoid", "sig", 1, 0, 1);
+  oc_set_in (c, 0, oc_rand (2, D (300, 400), 1.0f));
+}
+
+static void
+build_maxpool (oc * c)
+{
+  oc_begin (c, "MaxPool", "mp", 1, 0, 1);
+  dlnn_node_set_ints (c->g, c->ni, "kernel_shape", 2, D (2, 2));
+  dlnn_node_set_ints (c->g, c->ni, "strides", 2, D (2, 2));
+  oc_set_in (c, 0, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+}
+
+static void
+build_avgpool (oc * c)
+{
+  oc_begin (c, "AveragePool", "ap", 1, 0, 1);
+  dlnn_node_set_ints (c->g, c->ni, "kernel_shape", 2, D (3, 3));
+  dlnn_node_set_ints (c->g, c->ni, "pads", 4, D (1, 1, 1, 1));
+  oc_set_in (c, 0, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+}
+
+static void
+build_softmax (oc * c)
+{
+  oc_begin (c, "Softmax", "sm", 1, 0, 1);
+  oc_set_in (c, 0, oc_rand (2, D (4096, 10), 1.0f));
+}
+
+static void
+build_add_same (oc * c)
+{
+  oc_begin (c, "Add", "add", 2, 0, 1);
+  oc_set_in (c, 0, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+  oc_set_in (c, 1, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+}
+
+static void
+build_mul_bcast (oc * c)
+{
+  oc_begin (c, "Mul", "mul", 2, 0, 1);
+  oc_set_in (c, 0, oc_rand (4, D (4, 32, 28, 28), 1.0f));
+  oc_set_in (c, 1, oc_rand (4, D (1, 32, 1, 1), 1.0f));
+}
+
+/* Forward + backward with 1 and with 3 threads give the same results. */
+static void
+test_threads_consistent (void)
+{
+  const build_fn builds[] = { build_conv, build_conv_chunked,
+    build_depthwise, build_bn, build_relu, build_sigmoid, build_maxpool,
+    build_avgpool, build_softmax, build_add_same, build_mul_bcast
+  };
+  int saved_threads = dlnn_get_threads ();
+
+  for (size_t bi = 0; bi < sizeof (builds) / sizeof (builds[0]); bi++) {
+    dlnn_tensor *ref_y = NULL, *ref_d[OC_MAX_IN] = { 0 }, *dy = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+      oc c;
+      uint64_t seed = 1000 + bi;
+      dlnn_rng_seed (&oc_data_rng, seed);
+      builds[bi] (&c);
+      dlnn_set_threads (pass == 0 ? 1 : 3);
+      CHECK_OK (oc_prepare (&c, 1), &c.st);
+      CHECK_OK (oc_forward (&c), &c.st);
+      if (pass == 0)
+        dy = oc_rand (c.out[0]->ndim, c.out[0]->dims, 1.0f);
+      CHECK_OK (oc_backward (&c, dy, 0xff), &c.st);
+      if (pass == 0) {
+        ref_y = dlnn_tensor_copy (c.out[0], NULL);
+        for (int i = 0; i < c.n_in; i++)
+          ref_d[i] = c.din[i] ? dlnn_tensor_copy (c.din[i], NULL) : NULL;
+      } else {
+        double m = 0.0, d;
+        /* NaN-aware: a NaN difference counts as infinite */
+        for (int64_t k = 0; k < ref_y->size; k++)
+          if (!((d = fabs (ref_y->data[k] - c.out[0]->data[k])) <= m))
+            m = isnan (d) ? INFINITY : d;
+        for (int i = 0; i < c.n_in; i++)
+          for (int64_t k = 0; ref_d[i] && k < ref_d[i]->size; k++)
+            if (!((d = fabs (ref_d[i]->data[k] - c.din[i]->data[k])) <= m))
+              m = isnan (d) ? INFINITY : d;
+        CHECK_MSG (m < 1e-4, "%s: 1 vs 3 threads differ by %g",
+            c.op->type, m);
+      }
+      oc_end (&c);
     }
-    dlnn_tensor_free (x);
-    dlnn_tensor_free (y0);
-    dlnn_tensor_free (y1);
-    dlnn_graph_free (g);
+    dlnn_tensor_free (ref_y);
+    dlnn_tensor_free (dy);
+    for (int i = 0; i < OC_MAX_IN; i++)
+      dlnn_tensor_free (ref_d[i]);
   }
-}
-
-/* Gemm(transB) -> BN -> Dropout -> Identity(output): BN folds, Dropout and
- * Identity go away, the graph output keeps its name. A conv whose output
- * is also read elsewhere keeps its BN. */
-static void
-test_fold_gemm_and_passthrough (void)
-{
-  dlnn_status st;
-  dlnn_graph *g = dlnn_graph_new ("fold2");
-  dlnn_tensor *x = oc_rand (2, D (4, 6), 1.0f), *y0, *y1;
-  const char *gin[3] = { "x", "w", "c" }, *gout[1] = { "h" };
-  const char *bin[5] = { "h", "s", "bb", "m", "v" }, *bout[1] = { "hn" };
-  const char *din[1] = { "hn" }, *dout[1] = { "hd" };
-  const char *iin[1] = { "hd" }, *iout[1] = { "out" };
-  int gi;
-
-  dlnn_graph_add_input (g, "x", 2, D (-1, 6), &st);
-  add_rand_param (g, "w", 2, D (5, 6), 0.5f, 0.0f);
-  add_rand_param (g, "c", 1, D (5), 1.0f, 0.0f);
-  add_rand_param (g, "s", 1, D (5), 0.5f, 1.0f);
-  add_rand_param (g, "bb", 1, D (5), 1.0f, 0.0f);
-  add_rand_param (g, "m", 1, D (5), 1.0f, 0.0f);
-  add_rand_param (g, "v", 1, D (5), 0.2f, 1.0f);
-  gi = dlnn_graph_add_node (g, "Gemm", "fc", 3, gin, 1, gout, &st);
-  dlnn_node_set_int (g, gi, "transB", 1);
-  dlnn_node_set_float (g, gi, "beta", 0.5f);
-  dlnn_node_set_float (g, gi, "alpha", 1.5f);
-  dlnn_graph_add_node (g, "BatchNormalization", "bn", 5, bin, 1, bout, &st);
-  dlnn_graph_add_node (g, "Dropout", "drop", 1, din, 1, dout, &st);
-  dlnn_graph_add_node (g, "Identity", "id", 1, iin, 1, iout, &st);
-  dlnn_graph_add_output (g, "out", &st);
-  CHECK_OK (dlnn_graph_finalize (g, &st), &st);
-  y0 = run_inference (g, x);
-  CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
-  CHECK_MSG (g->n_nodes == 1, "%d nodes", g->n_nodes);
-  CHECK (strcmp (g->values[g->outputs[0]].name, "out") == 0);
-  CHECK (g->nodes[0].outputs[0] == g->outputs[0]);
-  CHECK (dlnn_node_attr_float (&g->nodes[0], "beta", 0.0f) == 1.0f);
-  y1 = run_inference (g, x);
-  CHECK (y0 && y1);
-  if (y0 && y1)
-    for (int64_t i = 0; i < y0->size; i++)
-      CHECK_CLOSE (y1->data[i], y0->data[i], 1e-5);
-  dlnn_tensor_free (y0);
-  dlnn_tensor_free (y1);
-  dlnn_tensor_free (x);
-  dlnn_graph_free (g);
-
-  /* conv output read by BN and by Add: no folding */
-  g = dlnn_graph_new ("nofold");
-  {
-    const char *cin[2] = { "x", "w" }, *cout[1] = { "c" };
-    const char *bin2[5] = { "c", "s", "bb", "m", "v" }, *bout2[1] = { "n" };
-    const char *ain[2] = { "n", "c" }, *aout[1] = { "y" };
-    dlnn_graph_add_input (g, "x", 4, D (1, 2, 4, 4), &st);
-    add_rand_param (g, "w", 4, D (2, 2, 1, 1), 0.5f, 0.0f);
-    add_rand_param (g, "s", 1, D (2), 0.5f, 1.0f);
-    add_rand_param (g, "bb", 1, D (2), 1.0f, 0.0f);
-    add_rand_param (g, "m", 1, D (2), 1.0f, 0.0f);
-    add_rand_param (g, "v", 1, D (2), 0.2f, 1.0f);
-    dlnn_graph_add_node (g, "Conv", "conv", 2, cin, 1, cout, &st);
-    dlnn_graph_add_node (g, "BatchNormalization", "bn", 5, bin2, 1, bout2,
-        &st);
-    dlnn_graph_add_node (g, "Add", "add", 2, ain, 1, aout, &st);
-    dlnn_graph_add_output (g, "y", &st);
-    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
-    CHECK (g->n_nodes == 3);
-    CHECK (count_type (g, "BatchNormalization") == 1);
-  }
-  dlnn_graph_free (g);
-
-  /* Identity copying a graph input to the output is kept */
-  g = dlnn_graph_new ("keep");
-  {
-    const char *iin2[1] = { "x" }, *iout2[1] = { "y" };
-    dlnn_graph_add_input (g, "x", 2, D (1, 2), &st);
-    dlnn_graph_add_node (g, "Identity", "id", 1, iin2, 1, iout2, &st);
-    dlnn_graph_add_output (g, "y", &st);
-    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
-    CHECK (g->n_nodes == 1);
-  }
-  dlnn_graph_free (g);
+  dlnn_set_threads (saved_threads);
 }
 
 static void
@@ -1346,7 +1314,6 @@ main (void)
   DLNN_RUN (test_flatten_reshape_identity);
   DLNN_RUN (test_elementwise);
   DLNN_RUN (test_concat);
-  DLNN_RUN (test_fold_conv_bn);
-  DLNN_RUN (test_fold_gemm_and_passthrough);
+  DLNN_RUN (test_threads_consistent);
   return dlnn_test_summary ();
 }

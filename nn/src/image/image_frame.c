@@ -76,7 +76,8 @@ dlnn_image_frame_check (const dlnn_frame * frame, dlnn_status * st)
     return dlnn_status_set (st, DLNN_ERR_INVALID,
         "image: frame size %dx%d out of range 1..%d", frame->width,
         frame->height, DLNN_FRAME_MAX_SIZE);
-  if (frame->matrix != DLNN_YUV_BT601 && frame->matrix != DLNN_YUV_BT709)
+  if ((info.kind == DLNN_IMAGE_KIND_I420 || info.kind == DLNN_IMAGE_KIND_NV12)
+      && frame->matrix != DLNN_YUV_BT601 && frame->matrix != DLNN_YUV_BT709)
     return dlnn_status_set (st, DLNN_ERR_INVALID,
         "image: unknown YUV matrix %d", (int) frame->matrix);
   for (p = 0; p < 3; p++) {

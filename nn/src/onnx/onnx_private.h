@@ -9,6 +9,20 @@
  * below what would overflow an int). */
 #define DLNN_ONNX_MAX_ITEMS (1 << 24)
 
+#include <string.h>
+
+static inline int
+dlnn_onnx_is_default_domain (const char *d)
+{
+  return !d || !*d || strcmp (d, "ai.onnx") == 0;
+}
+
+/* Adds node @np (the @index-th of the file) to @g: op type, name
+ * ("node_<index>" if empty), inputs, outputs, attributes. A Constant node
+ * becomes a parameter named after its output instead. */
+dlnn_code dlnn_onnx_read_node (dlnn_graph * g, const Onnx__NodeProto * np,
+    size_t index, dlnn_status * st);
+
 /* Name of an ONNX TensorProto.DataType ("FLOAT", "INT64", ...). */
 const char *dlnn_onnx_dtype_name (int32_t data_type);
 

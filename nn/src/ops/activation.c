@@ -1,200 +1,147 @@
-/* libdlnn - elementwise activations: Relu, LeakyRelu, Sigmoid, Tanh. */
+/* libdlnn - elementwise activations: Relu, LeakyRelu, Sigmoid, Tanh.
+ * Backward of Relu, Sigmoid and Tanh uses the output (y > 0 exactly where
+ * x > 0), of LeakyRelu the input. Large tensors are split over threads. */
 #include "common.h"
+#include "parallel.h"
 
 #include <math.h>
 
-/* ---- Relu ---- */
+#define ACT_GRAIN DLNN_PAR_WORK
+
+enum
+{ ACT_RELU, ACT_LEAKY, ACT_SIGMOID, ACT_TANH };
+
+typedef struct act_job
+{
+  int kind;
+  float alpha;
+  const float *x, *y, *dy;      /* forward reads x; backward x or y, dy */
+  float *out;                   /* forward: y; backward: dx (added to) */
+} act_job;
+
+static void
+act_forward_job (void *arg, int64_t begin, int64_t end)
+{
+  const act_job *j = arg;
+  const float *x = j->x;
+  float *y = j->out, a = j->alpha;
+
+  switch (j->kind) {
+    case ACT_RELU:
+      for (int64_t i = begin; i < end; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      break;
+    case ACT_LEAKY:
+      for (int64_t i = begin; i < end; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+      break;
+    case ACT_SIGMOID:
+      for (int64_t i = begin; i < end; i++)
+        y[i] = 1.0f / (1.0f + expf (-x[i]));
+      break;
+    default:
+      for (int64_t i = begin; i < end; i++)
+        y[i] = tanhf (x[i]);
+      break;
+  }
+}
+
+static void
+act_backward_job (void *arg, int64_t begin, int64_t end)
+{
+  const act_job *j = arg;
+  const float *restrict x = j->x, *restrict y = j->y, *restrict dy = j->dy;
+  float *restrict d = j->out, a = j->alpha;
+
+  switch (j->kind) {
+    case ACT_RELU:
+      for (int64_t i = begin; i < end; i++)
+        d[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+      break;
+    case ACT_LEAKY:
+      for (int64_t i = begin; i < end; i++)
+        d[i] += x[i] > 0.0f ? dy[i] : a * dy[i];
+      break;
+    case ACT_SIGMOID:
+      for (int64_t i = begin; i < end; i++)
+        d[i] += dy[i] * y[i] * (1.0f - y[i]);
+      break;
+    default:
+      for (int64_t i = begin; i < end; i++)
+        d[i] += dy[i] * (1.0f - y[i] * y[i]);
+      break;
+  }
+}
 
 static dlnn_code
-relu_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
+act_forward (int kind, const dlnn_node * n, const dlnn_tensor * const *in,
+    dlnn_tensor * const *out)
 {
-  const float *x = in[0]->data;
-  float *y = out[0]->data;
-  int64_t cnt = in[0]->size;
+  act_job j = { kind, 0.0f, in[0]->data, NULL, NULL, out[0]->data };
 
-  for (int64_t i = 0; i < cnt; i++)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  if (kind == ACT_LEAKY)
+    j.alpha = *(const float *) n->priv;
+  dlnn_parallel_for (in[0]->size, ACT_GRAIN, act_forward_job, &j);
   return DLNN_OK;
 }
 
 static dlnn_code
-relu_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
-    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
-    dlnn_status * st)
+act_backward (int kind, const dlnn_node * n, const dlnn_tensor * const *in,
+    const dlnn_tensor * const *out, const dlnn_tensor * const *dout,
+    dlnn_tensor * const *din)
 {
   dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  const float *restrict y = out[0]->data, *restrict dy = dout[0]->data;
-  float *restrict d;
-  int64_t cnt = out[0]->size;
+  act_job j = { kind, 0.0f, in[0]->data, out[0]->data, dout[0]->data, NULL };
 
   if (!dx)
     return DLNN_OK;
-  d = dx->data;
-  /* y > 0 exactly where x > 0 */
-  for (int64_t i = 0; i < cnt; i++)
-    d[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+  j.out = dx->data;
+  if (kind == ACT_LEAKY)
+    j.alpha = *(const float *) n->priv;
+  dlnn_parallel_for (dout[0]->size, ACT_GRAIN, act_backward_job, &j);
   return DLNN_OK;
 }
-
-const dlnn_op dlnn_op_relu = {
-  .type = "Relu",
-  .min_inputs = 1,.max_inputs = 1,
-  .min_outputs = 1,.max_outputs = 1,
-  .shape = dlnn_op_shape_same,
-  .forward = relu_forward,
-  .backward = relu_backward,
-};
-
-/* ---- LeakyRelu ---- */
-
-typedef struct leaky_priv
-{
-  float alpha;
-} leaky_priv;
 
 static dlnn_code
 leaky_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
 {
-  leaky_priv *p = dlnn_op_priv_new (n, sizeof (leaky_priv), st);
+  float *alpha = dlnn_op_priv_new (n, sizeof (float), st);
 
-  if (!p)
+  if (!alpha)
     return DLNN_ERR_NOMEM;
-  p->alpha = dlnn_node_attr_float (n, "alpha", 0.01f);
+  *alpha = dlnn_node_attr_float (n, "alpha", 0.01f);
   return DLNN_OK;
 }
 
-static dlnn_code
-leaky_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
-{
-  const leaky_priv *p = n->priv;
-  const float *x = in[0]->data;
-  float *y = out[0]->data, a = p->alpha;
-  int64_t cnt = in[0]->size;
-
-  for (int64_t i = 0; i < cnt; i++)
-    y[i] = x[i] > 0.0f ? x[i] : a * x[i];
-  return DLNN_OK;
-}
-
-static dlnn_code
-leaky_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
-    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
-    dlnn_status * st)
-{
-  const leaky_priv *p = n->priv;
-  dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  const float *restrict x = in[0]->data, *restrict dy = dout[0]->data;
-  float *restrict d, a = p->alpha;
-  int64_t cnt = in[0]->size;
-
-  if (!dx)
-    return DLNN_OK;
-  d = dx->data;
-  for (int64_t i = 0; i < cnt; i++)
-    d[i] += x[i] > 0.0f ? dy[i] : a * dy[i];
-  return DLNN_OK;
-}
-
-const dlnn_op dlnn_op_leakyrelu = {
-  .type = "LeakyRelu",
-  .min_inputs = 1,.max_inputs = 1,
-  .min_outputs = 1,.max_outputs = 1,
-  .init = leaky_init,
-  .shape = dlnn_op_shape_same,
-  .forward = leaky_forward,
-  .backward = leaky_backward,
+#define ACT_OP(lname, Name, KIND, INIT) \
+static dlnn_code \
+lname##_forward (const dlnn_node * n, dlnn_op_ctx * ctx, \
+    const dlnn_tensor * const *in, dlnn_tensor * const *out, \
+    dlnn_status * st) \
+{ \
+  return act_forward (KIND, n, in, out); \
+} \
+\
+static dlnn_code \
+lname##_backward (const dlnn_node * n, dlnn_op_ctx * ctx, \
+    const dlnn_tensor * const *in, const dlnn_tensor * const *out, \
+    const dlnn_tensor * const *dout, dlnn_tensor * const *din, \
+    dlnn_status * st) \
+{ \
+  return act_backward (KIND, n, in, out, dout, din); \
+} \
+\
+const dlnn_op dlnn_op_##lname = { \
+  .type = Name, \
+  .min_inputs = 1,.max_inputs = 1, \
+  .min_outputs = 1,.max_outputs = 1, \
+  .init = INIT, \
+  .shape = dlnn_op_shape_same, \
+  .forward = lname##_forward, \
+  .backward = lname##_backward, \
 };
 
-/* ---- Sigmoid ---- */
-
-static dlnn_code
-sigmoid_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
-{
-  const float *x = in[0]->data;
-  float *y = out[0]->data;
-  int64_t cnt = in[0]->size;
-
-  for (int64_t i = 0; i < cnt; i++)
-    y[i] = 1.0f / (1.0f + expf (-x[i]));
-  return DLNN_OK;
-}
-
-static dlnn_code
-sigmoid_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
-    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
-    dlnn_status * st)
-{
-  dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  const float *restrict y = out[0]->data, *restrict dy = dout[0]->data;
-  float *restrict d;
-  int64_t cnt = out[0]->size;
-
-  if (!dx)
-    return DLNN_OK;
-  d = dx->data;
-  for (int64_t i = 0; i < cnt; i++)
-    d[i] += dy[i] * y[i] * (1.0f - y[i]);
-  return DLNN_OK;
-}
-
-const dlnn_op dlnn_op_sigmoid = {
-  .type = "Sigmoid",
-  .min_inputs = 1,.max_inputs = 1,
-  .min_outputs = 1,.max_outputs = 1,
-  .shape = dlnn_op_shape_same,
-  .forward = sigmoid_forward,
-  .backward = sigmoid_backward,
-};
-
-/* ---- Tanh ---- */
-
-static dlnn_code
-tanh_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
-{
-  const float *x = in[0]->data;
-  float *y = out[0]->data;
-  int64_t cnt = in[0]->size;
-
-  for (int64_t i = 0; i < cnt; i++)
-    y[i] = tanhf (x[i]);
-  return DLNN_OK;
-}
-
-static dlnn_code
-tanh_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
-    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
-    dlnn_status * st)
-{
-  dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  const float *restrict y = out[0]->data, *restrict dy = dout[0]->data;
-  float *restrict d;
-  int64_t cnt = out[0]->size;
-
-  if (!dx)
-    return DLNN_OK;
-  d = dx->data;
-  for (int64_t i = 0; i < cnt; i++)
-    d[i] += dy[i] * (1.0f - y[i] * y[i]);
-  return DLNN_OK;
-}
-
-const dlnn_op dlnn_op_tanh = {
-  .type = "Tanh",
-  .min_inputs = 1,.max_inputs = 1,
-  .min_outputs = 1,.max_outputs = 1,
-  .shape = dlnn_op_shape_same,
-  .forward = tanh_forward,
-  .backward = tanh_backward,
-};
+ACT_OP (relu, "Relu", ACT_RELU, NULL)
+ACT_OP (leakyrelu, "LeakyRelu", ACT_LEAKY, leaky_init)
+ACT_OP (sigmoid, "Sigmoid", ACT_SIGMOID, NULL)
+ACT_OP (tanh, "Tanh", ACT_TANH, NULL)

@@ -12,6 +12,7 @@
  * (2 * C floats) for backward. Optional outputs 1 and 2 receive the
  * updated running mean and variance. */
 #include "common.h"
+#include "parallel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -77,33 +78,79 @@ bn_saved (const dlnn_node * n, const dlnn_tensor * const *in,
   return (size_t) (2 * in[0]->dims[1]);
 }
 
-/* Batch mean and biased variance of channel @ci. */
+/* Batch mean and biased variance of channel @ci in one pass: sums of
+ * (x - K) and (x - K)^2 with the shift K = first value of the channel
+ * (avoids the cancellation of E[x^2] - E[x]^2 when |mean| >> std). */
 static void
 bn_channel_stats (const float *x, int64_t nn, int64_t c, int64_t s,
     int64_t ci, double *mean, double *var)
 {
-  double sum = 0.0, sq = 0.0, mu;
-  int64_t m = nn * s;
+  double s1 = 0.0, s2 = 0.0, m = (double) (nn * s), mu;
+  float k;
 
-  for (int64_t ni = 0; ni < nn; ni++) {
-    const float *xp = x + (ni * c + ci) * s;
-    float ps = 0.0f;
-    for (int64_t i = 0; i < s; i++)
-      ps += xp[i];
-    sum += ps;
+  if (nn * s == 0) {
+    *mean = *var = 0.0;
+    return;
   }
-  mu = m ? sum / (double) m : 0.0;
+  k = x[ci * s];
   for (int64_t ni = 0; ni < nn; ni++) {
-    const float *xp = x + (ni * c + ci) * s;
-    float fm = (float) mu, ps = 0.0f;
-    for (int64_t i = 0; i < s; i++) {
-      float d = xp[i] - fm;
-      ps += d * d;
+    float a = 0.0f, b = 0.0f;
+    dlnn_sum_sq_shift (x + (ni * c + ci) * s, s, k, &a, &b);
+    s1 += a;
+    s2 += b;
+  }
+  mu = s1 / m;
+  *mean = (double) k + mu;
+  *var = s2 / m - mu * mu;
+  if (*var < 0.0)
+    *var = 0.0;
+}
+
+typedef struct bn_job
+{
+  const bn_priv *p;
+  const dlnn_op_ctx *ctx;
+  const float *x, *scale, *bias, *dy;
+  float *rmean, *rvar, *saved, *y;
+  float *dx, *dscale, *dbias, *dmean, *dvar;
+  int64_t nn, c, s;
+} bn_job;
+
+static void
+bn_forward_job (void *arg, int64_t begin, int64_t end)
+{
+  const bn_job *j = arg;
+  const bn_priv *p = j->p;
+  int64_t nn = j->nn, c = j->c, s = j->s, m = nn * s;
+
+  for (int64_t ci = begin; ci < end; ci++) {
+    float mean, invstd, a, b;
+    if (j->ctx->training) {
+      double dm, dv;
+      bn_channel_stats (j->x, nn, c, s, ci, &dm, &dv);
+      mean = (float) dm;
+      invstd = (float) (1.0 / sqrt (dv + (double) p->epsilon));
+      if (j->saved) {
+        j->saved[ci] = mean;
+        j->saved[c + ci] = invstd;
+      }
+      j->rmean[ci] = p->momentum * j->rmean[ci] + (1.0f - p->momentum) *
+          mean;
+      j->rvar[ci] = p->momentum * j->rvar[ci] + (1.0f - p->momentum) *
+          (float) (m > 1 ? dv * (double) m / (double) (m - 1) : dv);
+    } else {
+      mean = j->rmean[ci];
+      invstd = 1.0f / sqrtf (j->rvar[ci] + p->epsilon);
     }
-    sq += ps;
+    a = j->scale[ci] * invstd;
+    b = j->bias[ci] - mean * a;
+    for (int64_t ni = 0; ni < nn; ni++) {
+      const float *xp = j->x + (ni * c + ci) * s;
+      float *yp = j->y + (ni * c + ci) * s;
+      for (int64_t i = 0; i < s; i++)
+        yp[i] = xp[i] * a + b;
+    }
   }
-  *mean = mu;
-  *var = m ? sq / (double) m : 0.0;
 }
 
 static dlnn_code
@@ -111,51 +158,96 @@ bn_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, dlnn_tensor * const *out,
     dlnn_status * st)
 {
-  const bn_priv *p = n->priv;
   const dlnn_tensor *x = in[0];
-  const float *scale = in[1]->data, *bias = in[2]->data;
-  /* running statistics: updated in place during training (see top) */
-  float *rmean = (float *) in[3]->data, *rvar = (float *) in[4]->data;
-  int64_t nn = x->dims[0], c = x->dims[1];
-  int64_t s = dlnn_op_dims_prod (x->dims, 2, x->ndim);
-  int64_t m = nn * s;
-  float *saved = NULL;
   dlnn_tensor *o1 = dlnn_op_out (n, out, 1), *o2 = dlnn_op_out (n, out, 2);
+  bn_job j;
 
-  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (2 * c))
-    saved = ctx->saved;
-  for (int64_t ci = 0; ci < c; ci++) {
-    float mean, invstd, a, b;
-    if (ctx->training) {
+  memset (&j, 0, sizeof (j));
+  j.p = n->priv;
+  j.ctx = ctx;
+  j.x = x->data;
+  j.scale = in[1]->data;
+  j.bias = in[2]->data;
+  /* running statistics: updated in place during training (see top) */
+  j.rmean = (float *) in[3]->data;
+  j.rvar = (float *) in[4]->data;
+  j.y = out[0]->data;
+  j.nn = x->dims[0];
+  j.c = x->dims[1];
+  j.s = dlnn_op_dims_prod (x->dims, 2, x->ndim);
+  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (2 * j.c))
+    j.saved = ctx->saved;
+  dlnn_parallel_for (j.c, DLNN_PAR_WORK / (j.nn * j.s + 1) + 1, bn_forward_job, &j);
+  if (o1 && o1->data)
+    memcpy (o1->data, j.rmean, (size_t) j.c * sizeof (float));
+  if (o2 && o2->data)
+    memcpy (o2->data, j.rvar, (size_t) j.c * sizeof (float));
+  return DLNN_OK;
+}
+
+static void
+bn_backward_job (void *arg, int64_t begin, int64_t end)
+{
+  const bn_job *j = arg;
+  const bn_priv *p = j->p;
+  const int training = j->ctx->training;
+  int64_t nn = j->nn, c = j->c, s = j->s, m = nn * s;
+
+  for (int64_t ci = begin; ci < end; ci++) {
+    float mean, invstd;
+    double sdy = 0.0, sdyx = 0.0;
+
+    if (!training) {
+      mean = j->rmean[ci];
+      invstd = 1.0f / sqrtf (j->rvar[ci] + p->epsilon);
+    } else if (j->saved) {
+      mean = j->saved[ci];
+      invstd = j->saved[c + ci];
+    } else {
       double dm, dv;
-      bn_channel_stats (x->data, nn, c, s, ci, &dm, &dv);
+      bn_channel_stats (j->x, nn, c, s, ci, &dm, &dv);
       mean = (float) dm;
       invstd = (float) (1.0 / sqrt (dv + (double) p->epsilon));
-      if (saved) {
-        saved[ci] = mean;
-        saved[c + ci] = invstd;
-      }
-      rmean[ci] = p->momentum * rmean[ci] + (1.0f - p->momentum) * mean;
-      rvar[ci] = p->momentum * rvar[ci] + (1.0f - p->momentum) *
-          (float) (m > 1 ? dv * (double) m / (double) (m - 1) : dv);
-    } else {
-      mean = rmean[ci];
-      invstd = 1.0f / sqrtf (rvar[ci] + p->epsilon);
     }
-    a = scale[ci] * invstd;
-    b = bias[ci] - mean * a;
+    /* sums of dy and dy * (x - mean) */
     for (int64_t ni = 0; ni < nn; ni++) {
-      const float *xp = x->data + (ni * c + ci) * s;
-      float *yp = out[0]->data + (ni * c + ci) * s;
-      for (int64_t i = 0; i < s; i++)
-        yp[i] = xp[i] * a + b;
+      float a = 0.0f, b = 0.0f;
+      dlnn_sum_dot_shift (j->dy + (ni * c + ci) * s, j->x + (ni * c + ci) * s,
+          s, mean, &a, &b);
+      sdy += a;
+      sdyx += b;
+    }
+    if (j->dscale)
+      j->dscale[ci] += (float) (sdyx * invstd);
+    if (j->dbias)
+      j->dbias[ci] += (float) sdy;
+    if (!training) {
+      float k = j->scale[ci] * invstd;
+      if (j->dmean)
+        j->dmean[ci] += (float) (-k * sdy);
+      if (j->dvar)
+        j->dvar[ci] += (float) (-0.5 * k * invstd * invstd * sdyx);
+      if (j->dx)
+        for (int64_t ni = 0; ni < nn; ni++) {
+          const float *gp = j->dy + (ni * c + ci) * s;
+          float *dp = j->dx + (ni * c + ci) * s;
+          for (int64_t i = 0; i < s; i++)
+            dp[i] += k * gp[i];
+        }
+    } else if (j->dx && m > 0) {
+      /* dx = scale * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
+      float k = j->scale[ci] * invstd;
+      float mdy = (float) (sdy / (double) m);
+      float kx = (float) (sdyx / (double) m) * invstd * invstd;
+      for (int64_t ni = 0; ni < nn; ni++) {
+        const float *xp = j->x + (ni * c + ci) * s;
+        const float *gp = j->dy + (ni * c + ci) * s;
+        float *dp = j->dx + (ni * c + ci) * s;
+        for (int64_t i = 0; i < s; i++)
+          dp[i] += k * (gp[i] - mdy - (xp[i] - mean) * kx);
+      }
     }
   }
-  if (o1 && o1->data)
-    memcpy (o1->data, rmean, (size_t) c * sizeof (float));
-  if (o2 && o2->data)
-    memcpy (o2->data, rvar, (size_t) c * sizeof (float));
-  return DLNN_OK;
 }
 
 static dlnn_code
@@ -164,79 +256,29 @@ bn_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *dout, dlnn_tensor * const *din,
     dlnn_status * st)
 {
-  const bn_priv *p = n->priv;
   const dlnn_tensor *x = in[0];
-  const float *scale = in[1]->data;
-  const float *dy = dout[0]->data;
-  dlnn_tensor *dx = dlnn_op_din (n, din, 0), *dscale = dlnn_op_din (n, din, 1);
-  dlnn_tensor *dbias = dlnn_op_din (n, din, 2);
-  dlnn_tensor *dmean = dlnn_op_din (n, din, 3), *dvar = dlnn_op_din (n, din, 4);
-  int64_t nn = x->dims[0], c = x->dims[1];
-  int64_t s = dlnn_op_dims_prod (x->dims, 2, x->ndim);
-  int64_t m = nn * s;
-  const float *saved = NULL;
+  dlnn_tensor *t;
+  bn_job j;
 
-  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (2 * c))
-    saved = ctx->saved;
-  for (int64_t ci = 0; ci < c; ci++) {
-    float mean, invstd;
-    double sdy = 0.0, sdyx = 0.0;
-
-    if (!ctx->training) {
-      mean = in[3]->data[ci];
-      invstd = 1.0f / sqrtf (in[4]->data[ci] + p->epsilon);
-    } else if (saved) {
-      mean = saved[ci];
-      invstd = saved[c + ci];
-    } else {
-      double dm, dv;
-      bn_channel_stats (x->data, nn, c, s, ci, &dm, &dv);
-      mean = (float) dm;
-      invstd = (float) (1.0 / sqrt (dv + (double) p->epsilon));
-    }
-    /* sums of dy and dy * (x - mean) */
-    for (int64_t ni = 0; ni < nn; ni++) {
-      const float *xp = x->data + (ni * c + ci) * s;
-      const float *gp = dy + (ni * c + ci) * s;
-      float a = 0.0f, b = 0.0f;
-      for (int64_t i = 0; i < s; i++) {
-        a += gp[i];
-        b += gp[i] * (xp[i] - mean);
-      }
-      sdy += a;
-      sdyx += b;
-    }
-    if (dscale)
-      dscale->data[ci] += (float) (sdyx * invstd);
-    if (dbias)
-      dbias->data[ci] += (float) sdy;
-    if (!ctx->training) {
-      float k = scale[ci] * invstd;
-      if (dmean)
-        dmean->data[ci] += (float) (-k * sdy);
-      if (dvar)
-        dvar->data[ci] += (float) (-0.5 * k * invstd * invstd * sdyx);
-      if (dx)
-        for (int64_t ni = 0; ni < nn; ni++) {
-          const float *gp = dy + (ni * c + ci) * s;
-          float *dp = dx->data + (ni * c + ci) * s;
-          for (int64_t i = 0; i < s; i++)
-            dp[i] += k * gp[i];
-        }
-    } else if (dx && m > 0) {
-      /* dx = scale * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
-      float k = scale[ci] * invstd;
-      float mdy = (float) (sdy / (double) m);
-      float kx = (float) (sdyx / (double) m) * invstd * invstd;
-      for (int64_t ni = 0; ni < nn; ni++) {
-        const float *xp = x->data + (ni * c + ci) * s;
-        const float *gp = dy + (ni * c + ci) * s;
-        float *dp = dx->data + (ni * c + ci) * s;
-        for (int64_t i = 0; i < s; i++)
-          dp[i] += k * (gp[i] - mdy - (xp[i] - mean) * kx);
-      }
-    }
-  }
+  memset (&j, 0, sizeof (j));
+  j.p = n->priv;
+  j.ctx = ctx;
+  j.x = x->data;
+  j.scale = in[1]->data;
+  j.rmean = (float *) in[3]->data;
+  j.rvar = (float *) in[4]->data;
+  j.dy = dout[0]->data;
+  j.nn = x->dims[0];
+  j.c = x->dims[1];
+  j.s = dlnn_op_dims_prod (x->dims, 2, x->ndim);
+  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (2 * j.c))
+    j.saved = ctx->saved;
+  j.dx = (t = dlnn_op_din (n, din, 0)) ? t->data : NULL;
+  j.dscale = (t = dlnn_op_din (n, din, 1)) ? t->data : NULL;
+  j.dbias = (t = dlnn_op_din (n, din, 2)) ? t->data : NULL;
+  j.dmean = (t = dlnn_op_din (n, din, 3)) ? t->data : NULL;
+  j.dvar = (t = dlnn_op_din (n, din, 4)) ? t->data : NULL;
+  dlnn_parallel_for (j.c, DLNN_PAR_WORK / (j.nn * j.s + 1) + 1, bn_backward_job, &j);
   return DLNN_OK;
 }
 

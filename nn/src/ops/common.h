@@ -85,6 +85,91 @@ dlnn_op_out (const dlnn_node * n, dlnn_tensor * const *out, int i)
   return i < n->n_outputs ? out[i] : NULL;
 }
 
+/* Float reductions with 16 independent partial sums, so that the compiler
+ * vectorises them without -ffast-math (results differ from a sequential
+ * sum only by rounding). */
+#define DLNN_LANES 16
+
+static inline float
+dlnn_sum (const float *restrict x, int64_t n)
+{
+  float acc[DLNN_LANES] = { 0 }, s = 0.0f;
+  int64_t i = 0;
+  for (; i + DLNN_LANES <= n; i += DLNN_LANES)
+    for (int k = 0; k < DLNN_LANES; k++)
+      acc[k] += x[i + k];
+  for (; i < n; i++)
+    s += x[i];
+  for (int k = 0; k < DLNN_LANES; k++)
+    s += acc[k];
+  return s;
+}
+
+static inline float
+dlnn_dot (const float *restrict a, const float *restrict b, int64_t n)
+{
+  float acc[DLNN_LANES] = { 0 }, s = 0.0f;
+  int64_t i = 0;
+  for (; i + DLNN_LANES <= n; i += DLNN_LANES)
+    for (int k = 0; k < DLNN_LANES; k++)
+      acc[k] += a[i + k] * b[i + k];
+  for (; i < n; i++)
+    s += a[i] * b[i];
+  for (int k = 0; k < DLNN_LANES; k++)
+    s += acc[k];
+  return s;
+}
+
+/* *s1 += sum (x - k), *s2 += sum (x - k)^2 */
+static inline void
+dlnn_sum_sq_shift (const float *restrict x, int64_t n, float k, float *s1,
+    float *s2)
+{
+  float a[DLNN_LANES] = { 0 }, b[DLNN_LANES] = { 0 }, sa = 0.0f, sb = 0.0f;
+  int64_t i = 0;
+  for (; i + DLNN_LANES <= n; i += DLNN_LANES)
+    for (int l = 0; l < DLNN_LANES; l++) {
+      float d = x[i + l] - k;
+      a[l] += d;
+      b[l] += d * d;
+    }
+  for (; i < n; i++) {
+    float d = x[i] - k;
+    sa += d;
+    sb += d * d;
+  }
+  for (int l = 0; l < DLNN_LANES; l++) {
+    sa += a[l];
+    sb += b[l];
+  }
+  *s1 += sa;
+  *s2 += sb;
+}
+
+/* *sg += sum (g), *sgx += sum (g * (x - m)) */
+static inline void
+dlnn_sum_dot_shift (const float *restrict g, const float *restrict x,
+    int64_t n, float m, float *sg, float *sgx)
+{
+  float a[DLNN_LANES] = { 0 }, b[DLNN_LANES] = { 0 }, sa = 0.0f, sb = 0.0f;
+  int64_t i = 0;
+  for (; i + DLNN_LANES <= n; i += DLNN_LANES)
+    for (int l = 0; l < DLNN_LANES; l++) {
+      a[l] += g[i + l];
+      b[l] += g[i + l] * (x[i + l] - m);
+    }
+  for (; i < n; i++) {
+    sa += g[i];
+    sb += g[i] * (x[i] - m);
+  }
+  for (int l = 0; l < DLNN_LANES; l++) {
+    sa += a[l];
+    sb += b[l];
+  }
+  *sg += sa;
+  *sgx += sb;
+}
+
 /* ---- sliding windows (Conv, MaxPool, AveragePool) ---- */
 
 typedef enum dlnn_auto_pad

@@ -7,11 +7,11 @@
  * (group == C, one or more filters per channel) use a direct kernel.
  * Backward: dW += dY * col^T, dcol = W^T * dY followed by col2im into dX,
  * dB = sum of dY. */
-#include "common.h"
+#include "conv-private.h"
 #include "conv.h"
 
 #define CONV_DEFAULT_CAP ((size_t) 16 << 20)
-#define CONV_DEFAULT_COLS 4096
+#define CONV_DEFAULT_COLS 400
 
 static size_t conv_cap_floats = CONV_DEFAULT_CAP;
 static int64_t conv_target_cols = CONV_DEFAULT_COLS;
@@ -28,18 +28,6 @@ typedef struct conv_priv
   dlnn_window_attrs wa;
   int64_t group;
 } conv_priv;
-
-typedef struct conv_geom
-{
-  dlnn_win2d w;
-  int64_t n, c, m, group, cg, mg;
-  int64_t hw, ohw;              /* input / output plane sizes */
-  int64_t kc;                   /* rows of one group's col: cg * kh * kw */
-  int64_t krows;                /* rows of the col matrix: c * kh * kw */
-  int pointwise, depthwise;
-  int64_t nb;                   /* images per im2col chunk */
-  size_t ws;                    /* workspace floats */
-} conv_geom;
 
 static dlnn_code
 conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
@@ -164,174 +152,6 @@ conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
   return g.ws;
 }
 
-/* col[row][0..oh*ow) for one image; rows (c, ki, kj), row stride ldcol. */
-static void
-im2col (const float *restrict x, int64_t c, const dlnn_win2d * g,
-    float *restrict col, int64_t ldcol)
-{
-  const int64_t ih = g->ih, iw = g->iw, oh = g->oh, ow = g->ow;
-
-  for (int64_t ci = 0; ci < c; ci++) {
-    const float *xc = x + ci * ih * iw;
-    for (int64_t ki = 0; ki < g->kh; ki++) {
-      for (int64_t kj = 0; kj < g->kw; kj++) {
-        float *row = col + ((ci * g->kh + ki) * g->kw + kj) * ldcol;
-        int64_t ix0 = kj * g->dw - g->pl, lo, hi;
-
-        dlnn_window_taps (ix0, ow, g->sw, iw, &lo, &hi);
-        for (int64_t oy = 0; oy < oh; oy++) {
-          int64_t iy = oy * g->sh - g->pt + ki * g->dh;
-          float *dst = row + oy * ow;
-          const float *xr;
-
-          if (iy < 0 || iy >= ih || lo >= hi) {
-            memset (dst, 0, (size_t) ow * sizeof (float));
-            continue;
-          }
-          xr = xc + iy * iw;
-          for (int64_t ox = 0; ox < lo; ox++)
-            dst[ox] = 0.0f;
-          if (g->sw == 1)
-            memcpy (dst + lo, xr + lo + ix0, (size_t) (hi - lo) *
-                sizeof (float));
-          else
-            for (int64_t ox = lo; ox < hi; ox++)
-              dst[ox] = xr[ox * g->sw + ix0];
-          for (int64_t ox = hi; ox < ow; ox++)
-            dst[ox] = 0.0f;
-        }
-      }
-    }
-  }
-}
-
-/* dx += col2im (col) for one image. */
-static void
-col2im (const float *restrict col, int64_t ldcol, int64_t c,
-    const dlnn_win2d * g, float *restrict dx)
-{
-  const int64_t ih = g->ih, iw = g->iw, oh = g->oh, ow = g->ow;
-
-  for (int64_t ci = 0; ci < c; ci++) {
-    float *dc = dx + ci * ih * iw;
-    for (int64_t ki = 0; ki < g->kh; ki++) {
-      for (int64_t kj = 0; kj < g->kw; kj++) {
-        const float *row = col + ((ci * g->kh + ki) * g->kw + kj) * ldcol;
-        int64_t ix0 = kj * g->dw - g->pl, lo, hi;
-
-        dlnn_window_taps (ix0, ow, g->sw, iw, &lo, &hi);
-        if (lo >= hi)
-          continue;
-        for (int64_t oy = 0; oy < oh; oy++) {
-          int64_t iy = oy * g->sh - g->pt + ki * g->dh;
-          const float *src = row + oy * ow;
-          float *dr;
-
-          if (iy < 0 || iy >= ih)
-            continue;
-          dr = dc + iy * iw;
-          if (g->sw == 1) {
-            float *d = dr + ix0;
-            for (int64_t ox = lo; ox < hi; ox++)
-              d[ox] += src[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++)
-              dr[ox * g->sw + ix0] += src[ox];
-          }
-        }
-      }
-    }
-  }
-}
-
-/* Direct depthwise kernel: output channel mi reads input channel mi/mult. */
-static void
-depthwise_forward (const conv_geom * g, const float *x, const float *w,
-    float *y)
-{
-  const dlnn_win2d *q = &g->w;
-  const int64_t mult = g->mg, kk = q->kh * q->kw;
-
-  for (int64_t ni = 0; ni < g->n; ni++) {
-    for (int64_t mi = 0; mi < g->m; mi++) {
-      const float *xp = x + (ni * g->c + mi / mult) * g->hw;
-      const float *wp = w + mi * kk;
-      float *yp = y + (ni * g->m + mi) * g->ohw;
-
-      for (int64_t oy = 0; oy < q->oh; oy++) {
-        float *yr = yp + oy * q->ow;
-        for (int64_t ox = 0; ox < q->ow; ox++)
-          yr[ox] = 0.0f;
-        for (int64_t ki = 0; ki < q->kh; ki++) {
-          int64_t iy = oy * q->sh - q->pt + ki * q->dh;
-          const float *xr;
-          if (iy < 0 || iy >= q->ih)
-            continue;
-          xr = xp + iy * q->iw;
-          for (int64_t kj = 0; kj < q->kw; kj++) {
-            int64_t ix0 = kj * q->dw - q->pl, lo, hi;
-            float wv = wp[ki * q->kw + kj];
-            dlnn_window_taps (ix0, q->ow, q->sw, q->iw, &lo, &hi);
-            if (q->sw == 1) {
-              const float *xs = xr + ix0;
-              for (int64_t ox = lo; ox < hi; ox++)
-                yr[ox] += wv * xs[ox];
-            } else {
-              for (int64_t ox = lo; ox < hi; ox++)
-                yr[ox] += wv * xr[ox * q->sw + ix0];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-static void
-depthwise_backward (const conv_geom * g, const float *x, const float *w,
-    const float *dy, float *dx, float *dw)
-{
-  const dlnn_win2d *q = &g->w;
-  const int64_t mult = g->mg, kk = q->kh * q->kw;
-
-  for (int64_t ni = 0; ni < g->n; ni++) {
-    for (int64_t mi = 0; mi < g->m; mi++) {
-      int64_t xoff = (ni * g->c + mi / mult) * g->hw;
-      const float *xp = x + xoff;
-      float *dxp = dx ? dx + xoff : NULL;
-      const float *wp = w + mi * kk;
-      float *dwp = dw ? dw + mi * kk : NULL;
-      const float *dyp = dy + (ni * g->m + mi) * g->ohw;
-
-      for (int64_t oy = 0; oy < q->oh; oy++) {
-        const float *dyr = dyp + oy * q->ow;
-        for (int64_t ki = 0; ki < q->kh; ki++) {
-          int64_t iy = oy * q->sh - q->pt + ki * q->dh;
-          if (iy < 0 || iy >= q->ih)
-            continue;
-          for (int64_t kj = 0; kj < q->kw; kj++) {
-            int64_t ix0 = kj * q->dw - q->pl, lo, hi;
-            dlnn_window_taps (ix0, q->ow, q->sw, q->iw, &lo, &hi);
-            if (dwp) {
-              const float *xr = xp + iy * q->iw;
-              float acc = 0.0f;
-              for (int64_t ox = lo; ox < hi; ox++)
-                acc += dyr[ox] * xr[ox * q->sw + ix0];
-              dwp[ki * q->kw + kj] += acc;
-            }
-            if (dxp) {
-              float *dxr = dxp + iy * q->iw;
-              float wv = wp[ki * q->kw + kj];
-              for (int64_t ox = lo; ox < hi; ox++)
-                dxr[ox * q->sw + ix0] += wv * dyr[ox];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 static dlnn_code
 check_workspace (const dlnn_node * n, const dlnn_op_ctx * ctx, size_t need,
     dlnn_status * st)
@@ -352,14 +172,20 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   const float *x = in[0]->data, *w = in[1]->data;
   float *y = out[0]->data;
   conv_geom g;
+  conv_job job;
   dlnn_code c;
 
   if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK
       || (c = check_workspace (n, ctx, g.ws, st)) != DLNN_OK)
     return c;
+  memset (&job, 0, sizeof (job));
+  job.g = &g;
+  job.x = x;
+  job.w = w;
+  job.y = y;
 
   if (g.depthwise) {
-    depthwise_forward (&g, x, w, y);
+    dlnn_conv_depthwise_forward (&job);
   } else if (g.pointwise) {
     for (int64_t ni = 0; ni < g.n; ni++)
       for (int64_t gi = 0; gi < g.group; gi++)
@@ -375,9 +201,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
       int64_t ldcol = nbc * g.ohw;
       float *dst = nbc == 1 ? y + n0 * g.m * g.ohw : ybuf;
 
-      for (int64_t bi = 0; bi < nbc; bi++)
-        im2col (x + (n0 + bi) * g.c * g.hw, g.c, &g.w, col + bi * g.ohw,
-            ldcol);
+      dlnn_conv_im2col_chunk (&g, x + n0 * g.c * g.hw, nbc, col, ldcol);
       for (int64_t gi = 0; gi < g.group; gi++)
         dlnn_sgemm (0, 0, g.mg, ldcol, g.kc, 1.0f, w + gi * g.mg * g.kc,
             g.kc, col + gi * g.kc * ldcol, ldcol, 0.0f,
@@ -392,13 +216,8 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   }
 
   if (b) {
-    for (int64_t ni = 0; ni < g.n; ni++)
-      for (int64_t mi = 0; mi < g.m; mi++) {
-        float bv = b->data[mi];
-        float *yp = y + (ni * g.m + mi) * g.ohw;
-        for (int64_t p = 0; p < g.ohw; p++)
-          yp[p] += bv;
-      }
+    job.b = b->data;
+    dlnn_conv_bias_forward (&job);
   }
   return DLNN_OK;
 }
@@ -415,29 +234,28 @@ conv_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
   const float *x = in[0]->data, *w = in[1]->data, *dy = dout[0]->data;
   float *dx = tdx ? tdx->data : NULL, *dw = tdw ? tdw->data : NULL;
   conv_geom g;
+  conv_job job;
   dlnn_code c;
 
   if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK)
     return c;
+  memset (&job, 0, sizeof (job));
+  job.g = &g;
+  job.x = x;
+  job.w = w;
+  job.dy = dy;
+  job.dx = dx;
+  job.dw = dw;
 
   if (tdb) {
-    for (int64_t mi = 0; mi < g.m; mi++) {
-      double acc = 0.0;
-      for (int64_t ni = 0; ni < g.n; ni++) {
-        const float *dp = dy + (ni * g.m + mi) * g.ohw;
-        float s = 0.0f;
-        for (int64_t p = 0; p < g.ohw; p++)
-          s += dp[p];
-        acc += s;
-      }
-      tdb->data[mi] += (float) acc;
-    }
+    job.db = tdb->data;
+    dlnn_conv_bias_backward (&job);
   }
   if (!dx && !dw)
     return DLNN_OK;
 
   if (g.depthwise) {
-    depthwise_backward (&g, x, w, dy, dx, dw);
+    dlnn_conv_depthwise_backward (&job);
     return DLNN_OK;
   }
   if (g.pointwise) {
@@ -475,9 +293,7 @@ conv_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
         dyc = ybuf;
       }
       if (dw) {
-        for (int64_t bi = 0; bi < nbc; bi++)
-          im2col (x + (n0 + bi) * g.c * g.hw, g.c, &g.w, col + bi * g.ohw,
-              ldcol);
+        dlnn_conv_im2col_chunk (&g, x + n0 * g.c * g.hw, nbc, col, ldcol);
         for (int64_t gi = 0; gi < g.group; gi++)
           dlnn_sgemm (0, 1, g.mg, g.kc, ldcol, 1.0f, dyc + gi * g.mg * ldcol,
               ldcol, col + gi * g.kc * ldcol, ldcol, 1.0f,
@@ -488,9 +304,7 @@ conv_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
           dlnn_sgemm (1, 0, g.kc, ldcol, g.mg, 1.0f, w + gi * g.mg * g.kc,
               g.kc, dyc + gi * g.mg * ldcol, ldcol, 0.0f,
               col + gi * g.kc * ldcol, ldcol);
-        for (int64_t bi = 0; bi < nbc; bi++)
-          col2im (col + bi * g.ohw, ldcol, g.c, &g.w,
-              dx + (n0 + bi) * g.c * g.hw);
+        dlnn_conv_col2im_chunk (&g, col, nbc, ldcol, dx + n0 * g.c * g.hw);
       }
     }
   }

@@ -7,6 +7,7 @@
  * them), so the common cases (same shape, scalar, per-channel bias) run as
  * one or a few simple vectorisable loops. */
 #include "common.h"
+#include "parallel.h"
 
 enum
 { EW_ADD, EW_SUB, EW_MUL, EW_DIV };
@@ -124,10 +125,7 @@ ew_row_grad (int op, int which, int64_t cnt, const float *dy,
       for (int64_t i = 0; i < cnt; i++)
         d[i] += sgn * dy[i];
     } else {
-      float s = 0.0f;
-      for (int64_t i = 0; i < cnt; i++)
-        s += dy[i];
-      d[0] += sgn * s;
+      d[0] += sgn * dlnn_sum (dy, cnt);
     }
   } else if (op == EW_MUL) {
     const float *o = which == 0 ? b : a;
@@ -140,16 +138,7 @@ ew_row_grad (int op, int which, int64_t cnt, const float *dy,
       for (int64_t i = 0; i < cnt; i++)
         d[i] += dy[i] * ov;
     } else {
-      float s = 0.0f;
-      if (io)
-        for (int64_t i = 0; i < cnt; i++)
-          s += dy[i] * o[i];
-      else {
-        for (int64_t i = 0; i < cnt; i++)
-          s += dy[i];
-        s *= o[0];
-      }
-      d[0] += s;
+      d[0] += io ? dlnn_dot (dy, o, cnt) : dlnn_sum (dy, cnt) * o[0];
     }
   } else {
     float s = 0.0f;
@@ -166,23 +155,54 @@ ew_row_grad (int op, int which, int64_t cnt, const float *dy,
   }
 }
 
-/* Walks the collapsed output: calls the row kernel for each innermost row.
- * which < 0: forward into y; else gradient into d (shape of that input). */
-static void
-ew_walk (int op, int which, const ew_geom * g, const float *a,
-    const float *b, float *y, const float *dy, float *d)
+/* Walks rows [r0, r1) of the collapsed output, calling the row kernel for
+ * each innermost row (or for elements [r0, r1) of a 1-D walk when
+ * @elements). which < 0: forward into y; else gradient into d (shape of
+ * that input). */
+typedef struct ew_job
 {
+  int op, which, elements;
+  const ew_geom *g;
+  const float *a, *b, *dy;
+  float *y, *d;
+} ew_job;
+
+static void
+ew_walk (void *arg, int64_t r0, int64_t r1)
+{
+  const ew_job *j = arg;
+  const ew_geom *g = j->g;
   int nd = g->nd;
   int64_t inner = g->dims[nd - 1], ia = g->sa[nd - 1], ib = g->sb[nd - 1];
-  int64_t outer = g->size / inner, oa = 0, ob = 0;
+  int64_t oa = 0, ob = 0, rem = r0;
   int64_t idx[DLNN_MAX_DIMS] = { 0 };
 
-  for (int64_t o = 0; o < outer; o++) {
-    if (which < 0)
-      ew_row (op, inner, a + oa, ia, b + ob, ib, y + o * inner);
+  if (j->elements) {
+    /* one row split over threads: r0, r1 are element indices */
+    int64_t cnt = r1 - r0;
+    oa = ia * r0;
+    ob = ib * r0;
+    if (j->which < 0)
+      ew_row (j->op, cnt, j->a + oa, ia, j->b + ob, ib, j->y + r0);
     else
-      ew_row_grad (op, which, inner, dy + o * inner, a + oa, ia, b + ob, ib,
-          d + (which == 0 ? oa : ob), which == 0 ? ia : ib);
+      ew_row_grad (j->op, j->which, cnt, j->dy + r0, j->a + oa, ia,
+          j->b + ob, ib, j->d + (j->which == 0 ? oa : ob),
+          j->which == 0 ? ia : ib);
+    return;
+  }
+  for (int k = nd - 2; k >= 0; k--) {
+    idx[k] = rem % g->dims[k];
+    rem /= g->dims[k];
+    oa += idx[k] * g->sa[k];
+    ob += idx[k] * g->sb[k];
+  }
+  for (int64_t o = r0; o < r1; o++) {
+    if (j->which < 0)
+      ew_row (j->op, inner, j->a + oa, ia, j->b + ob, ib, j->y + o * inner);
+    else
+      ew_row_grad (j->op, j->which, inner, j->dy + o * inner, j->a + oa, ia,
+          j->b + ob, ib, j->d + (j->which == 0 ? oa : ob),
+          j->which == 0 ? ia : ib);
     for (int k = nd - 2; k >= 0; k--) {
       idx[k]++;
       oa += g->sa[k];
@@ -196,6 +216,38 @@ ew_walk (int op, int which, const ew_geom * g, const float *a,
   }
 }
 
+/* Runs a walk, in parallel when the written locations of different parts
+ * cannot overlap (forward always; gradients unless the input is broadcast
+ * along the split dimension). */
+static void
+ew_run (int op, int which, const ew_geom * g, const float *a,
+    const float *b, float *y, const float *dy, float *d)
+{
+  ew_job j = { op, which, 0, g, a, b, dy, y, d };
+  int nd = g->nd;
+  int64_t inner = g->dims[nd - 1], rows = g->size / inner;
+  int disjoint = 1;
+
+  if (which >= 0)
+    for (int k = 0; k < nd - 1; k++)
+      if ((which == 0 ? g->sa[k] : g->sb[k]) == 0)
+        disjoint = 0;
+  if (rows == 1) {
+    int64_t id = which < 0 ? 1 : which == 0 ? g->sa[0] : g->sb[0];
+    j.elements = 1;
+    if (id == 0)
+      ew_walk (&j, 0, inner);   /* a reduction: serial */
+    else
+      dlnn_parallel_for (inner, DLNN_PAR_WORK, ew_walk, &j);
+    return;
+  }
+  if (!disjoint) {
+    ew_walk (&j, 0, rows);
+    return;
+  }
+  dlnn_parallel_for (rows, DLNN_PAR_WORK / inner + 1, ew_walk, &j);
+}
+
 static dlnn_code
 ew_forward (int op, const dlnn_node * n, const dlnn_tensor * const *in,
     dlnn_tensor * const *out, dlnn_status * st)
@@ -206,7 +258,7 @@ ew_forward (int op, const dlnn_node * n, const dlnn_tensor * const *in,
   if (c != DLNN_OK)
     return c;
   if (g.size > 0)
-    ew_walk (op, -1, &g, in[0]->data, in[1]->data, out[0]->data, NULL, NULL);
+    ew_run (op, -1, &g, in[0]->data, in[1]->data, out[0]->data, NULL, NULL);
   return DLNN_OK;
 }
 
@@ -224,10 +276,10 @@ ew_backward (int op, const dlnn_node * n, const dlnn_tensor * const *in,
   if (g.size == 0)
     return DLNN_OK;
   if (da)
-    ew_walk (op, 0, &g, in[0]->data, in[1]->data, NULL, dout[0]->data,
+    ew_run (op, 0, &g, in[0]->data, in[1]->data, NULL, dout[0]->data,
         da->data);
   if (db)
-    ew_walk (op, 1, &g, in[0]->data, in[1]->data, NULL, dout[0]->data,
+    ew_run (op, 1, &g, in[0]->data, in[1]->data, NULL, dout[0]->data,
         db->data);
   return DLNN_OK;
 }

@@ -180,10 +180,7 @@ bias:
         for (int64_t j = 0; j < g.n; j++)
           cr[j] += p->beta * dr[j];
       } else {
-        float s = 0.0f;
-        for (int64_t j = 0; j < g.n; j++)
-          s += dr[j];
-        cr[0] += p->beta * s;
+        cr[0] += p->beta * dlnn_sum (dr, g.n);
       }
     }
   }

@@ -7,6 +7,7 @@
  * the argmax of each output (index in its input plane, int32) in the saved
  * region during training; backward recomputes it when there is none. */
 #include "common.h"
+#include "parallel.h"
 
 #include <math.h>
 
@@ -132,42 +133,38 @@ maxpool_saved (const dlnn_node * n, const dlnn_tensor * const *in,
   return (size_t) out[0]->size;
 }
 
-static dlnn_code
-maxpool_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
+typedef struct pool_job
 {
-  dlnn_win2d g;
-  int64_t planes, ohw;
-  int32_t *idx = NULL;
-  dlnn_code c;
-  int fast;
+  const dlnn_win2d *g;
+  const float *x, *dy;
+  float *y, *dx;
+  int32_t *idx;
+  const int32_t *cidx;
+  int cip;
+} pool_job;
 
-  if ((c = pool_geom (n, in[0], &g, &planes, st)) != DLNN_OK)
-    return c;
-  if (g.ih * g.iw > INT32_MAX)
-    return dlnn_op_shape_error (n, st, "input plane too large: X is", in[0],
-        NULL);
-  ohw = g.oh * g.ow;
-  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (planes *
-          ohw))
-    idx = (int32_t *) ctx->saved;
-  fast = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1
-      && g.dw == 1 && g.pt == 0 && g.pl == 0 && g.oh * 2 <= g.ih
-      && g.ow * 2 <= g.iw;
+static void
+maxpool_forward_job (void *arg, int64_t begin, int64_t end)
+{
+  const pool_job *j = arg;
+  const dlnn_win2d *g = j->g;
+  int64_t ohw = g->oh * g->ow;
+  int fast = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2
+      && g->dh == 1 && g->dw == 1 && g->pt == 0 && g->pl == 0
+      && g->oh * 2 <= g->ih && g->ow * 2 <= g->iw;
 
-  for (int64_t pi = 0; pi < planes; pi++) {
-    const float *xp = in[0]->data + pi * g.ih * g.iw;
-    float *yp = out[0]->data + pi * ohw;
-    int32_t *ip = idx ? idx + pi * ohw : NULL;
+  for (int64_t pi = begin; pi < end; pi++) {
+    const float *xp = j->x + pi * g->ih * g->iw;
+    float *yp = j->y + pi * ohw;
+    int32_t *ip = j->idx ? j->idx + pi * ohw : NULL;
 
     if (fast) {
-      for (int64_t oy = 0; oy < g.oh; oy++) {
-        const float *r0 = xp + 2 * oy * g.iw, *r1 = r0 + g.iw;
-        float *yr = yp + oy * g.ow;
-        int32_t *ir = ip ? ip + oy * g.ow : NULL;
-        int32_t base = (int32_t) (2 * oy * g.iw);
-        for (int64_t ox = 0; ox < g.ow; ox++) {
+      for (int64_t oy = 0; oy < g->oh; oy++) {
+        const float *r0 = xp + 2 * oy * g->iw, *r1 = r0 + g->iw;
+        float *yr = yp + oy * g->ow;
+        int32_t *ir = ip ? ip + oy * g->ow : NULL;
+        int32_t base = (int32_t) (2 * oy * g->iw);
+        for (int64_t ox = 0; ox < g->ow; ox++) {
           float a = r0[2 * ox], b = r0[2 * ox + 1];
           float cc = r1[2 * ox], d = r1[2 * ox + 1];
           float m = a;
@@ -187,20 +184,74 @@ maxpool_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
           yr[ox] = m;
           if (ir)
             ir[ox] = base + (int32_t) (2 * ox) + (k & 1) +
-                (k >> 1) * (int32_t) g.iw;
+                (k >> 1) * (int32_t) g->iw;
         }
       }
       continue;
     }
-    for (int64_t oy = 0; oy < g.oh; oy++)
-      for (int64_t ox = 0; ox < g.ow; ox++) {
-        int32_t bi = max_argmax (xp, &g, oy, ox);
-        yp[oy * g.ow + ox] = bi >= 0 ? xp[bi] : 0.0f;
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        int32_t bi = max_argmax (xp, g, oy, ox);
+        yp[oy * g->ow + ox] = bi >= 0 ? xp[bi] : 0.0f;
         if (ip)
-          ip[oy * g.ow + ox] = bi;
+          ip[oy * g->ow + ox] = bi;
       }
   }
+}
+
+static dlnn_code
+maxpool_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
+    const dlnn_tensor * const *in, dlnn_tensor * const *out,
+    dlnn_status * st)
+{
+  dlnn_win2d g;
+  int64_t planes, ohw;
+  pool_job j;
+  dlnn_code c;
+
+  if ((c = pool_geom (n, in[0], &g, &planes, st)) != DLNN_OK)
+    return c;
+  if (g.ih * g.iw > INT32_MAX)
+    return dlnn_op_shape_error (n, st, "input plane too large: X is", in[0],
+        NULL);
+  ohw = g.oh * g.ow;
+  memset (&j, 0, sizeof (j));
+  j.g = &g;
+  j.x = in[0]->data;
+  j.y = out[0]->data;
+  if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (planes *
+          ohw))
+    j.idx = (int32_t *) ctx->saved;
+  dlnn_parallel_for (planes, DLNN_PAR_WORK / (g.ih * g.iw + 1) + 1,
+      maxpool_forward_job, &j);
   return DLNN_OK;
+}
+
+static void
+maxpool_backward_job (void *arg, int64_t begin, int64_t end)
+{
+  const pool_job *j = arg;
+  const dlnn_win2d *g = j->g;
+  int64_t ohw = g->oh * g->ow;
+
+  for (int64_t pi = begin; pi < end; pi++) {
+    const float *xp = j->x + pi * g->ih * g->iw;
+    const float *dyp = j->dy + pi * ohw;
+    float *dxp = j->dx + pi * g->ih * g->iw;
+    if (j->cidx) {
+      const int32_t *ip = j->cidx + pi * ohw;
+      for (int64_t o = 0; o < ohw; o++)
+        if (ip[o] >= 0)
+          dxp[ip[o]] += dyp[o];
+    } else {
+      for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+          int32_t bi = max_argmax (xp, g, oy, ox);
+          if (bi >= 0)
+            dxp[bi] += dyp[oy * g->ow + ox];
+        }
+    }
+  }
 }
 
 static dlnn_code
@@ -210,9 +261,9 @@ maxpool_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
     dlnn_status * st)
 {
   dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  const int32_t *idx = NULL;
   dlnn_win2d g;
   int64_t planes, ohw;
+  pool_job j;
   dlnn_code c;
 
   if (!dx)
@@ -220,27 +271,16 @@ maxpool_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
   if ((c = pool_geom (n, in[0], &g, &planes, st)) != DLNN_OK)
     return c;
   ohw = g.oh * g.ow;
+  memset (&j, 0, sizeof (j));
+  j.g = &g;
+  j.x = in[0]->data;
+  j.dy = dout[0]->data;
+  j.dx = dx->data;
   if (ctx->training && ctx->saved && ctx->saved_size >= (size_t) (planes *
           ohw))
-    idx = (const int32_t *) ctx->saved;
-  for (int64_t pi = 0; pi < planes; pi++) {
-    const float *xp = in[0]->data + pi * g.ih * g.iw;
-    const float *dyp = dout[0]->data + pi * ohw;
-    float *dxp = dx->data + pi * g.ih * g.iw;
-    if (idx) {
-      const int32_t *ip = idx + pi * ohw;
-      for (int64_t o = 0; o < ohw; o++)
-        if (ip[o] >= 0)
-          dxp[ip[o]] += dyp[o];
-    } else {
-      for (int64_t oy = 0; oy < g.oh; oy++)
-        for (int64_t ox = 0; ox < g.ow; ox++) {
-          int32_t bi = max_argmax (xp, &g, oy, ox);
-          if (bi >= 0)
-            dxp[bi] += dyp[oy * g.ow + ox];
-        }
-    }
-  }
+    j.cidx = (const int32_t *) ctx->saved;
+  dlnn_parallel_for (planes, DLNN_PAR_WORK / (g.ih * g.iw + 1) + 1,
+      maxpool_backward_job, &j);
   return DLNN_OK;
 }
 
@@ -285,37 +325,87 @@ avg_window (const dlnn_win2d * g, int cip, int64_t oy, int64_t ox,
   return cnt > 0 ? 1.0f / (float) cnt : 0.0f;
 }
 
+static void
+avgpool_forward_job (void *arg, int64_t begin, int64_t end)
+{
+  const pool_job *j = arg;
+  const dlnn_win2d *g = j->g;
+  int64_t ohw = g->oh * g->ow;
+
+  for (int64_t pi = begin; pi < end; pi++) {
+    const float *xp = j->x + pi * g->ih * g->iw;
+    float *yp = j->y + pi * ohw;
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        int64_t hs, ws, klo, khi, jlo, jhi;
+        float inv = avg_window (g, j->cip, oy, ox, &hs, &ws, &klo, &khi,
+            &jlo, &jhi);
+        float s = 0.0f;
+        for (int64_t ki = klo; ki < khi; ki++) {
+          const float *xr = xp + (hs + ki * g->dh) * g->iw + ws;
+          for (int64_t kj = jlo; kj < jhi; kj++)
+            s += xr[kj * g->dw];
+        }
+        yp[oy * g->ow + ox] = s * inv;
+      }
+  }
+}
+
+static void
+avgpool_backward_job (void *arg, int64_t begin, int64_t end)
+{
+  const pool_job *j = arg;
+  const dlnn_win2d *g = j->g;
+  int64_t ohw = g->oh * g->ow;
+
+  for (int64_t pi = begin; pi < end; pi++) {
+    const float *dyp = j->dy + pi * ohw;
+    float *dxp = j->dx + pi * g->ih * g->iw;
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        int64_t hs, ws, klo, khi, jlo, jhi;
+        float inv = avg_window (g, j->cip, oy, ox, &hs, &ws, &klo, &khi,
+            &jlo, &jhi);
+        float v = dyp[oy * g->ow + ox] * inv;
+        for (int64_t ki = klo; ki < khi; ki++) {
+          float *dr = dxp + (hs + ki * g->dh) * g->iw + ws;
+          for (int64_t kj = jlo; kj < jhi; kj++)
+            dr[kj * g->dw] += v;
+        }
+      }
+  }
+}
+
+static dlnn_code
+avgpool_run (const dlnn_node * n, const dlnn_tensor * x, float *y,
+    const float *dy, float *dx, dlnn_status * st)
+{
+  const pool_priv *p = n->priv;
+  dlnn_win2d g;
+  int64_t planes;
+  pool_job j;
+  dlnn_code c;
+
+  if ((c = pool_geom (n, x, &g, &planes, st)) != DLNN_OK)
+    return c;
+  memset (&j, 0, sizeof (j));
+  j.g = &g;
+  j.x = x->data;
+  j.y = y;
+  j.dy = dy;
+  j.dx = dx;
+  j.cip = p->count_include_pad;
+  dlnn_parallel_for (planes, DLNN_PAR_WORK / (g.ih * g.iw + 1) + 1,
+      dx ? avgpool_backward_job : avgpool_forward_job, &j);
+  return DLNN_OK;
+}
+
 static dlnn_code
 avgpool_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, dlnn_tensor * const *out,
     dlnn_status * st)
 {
-  const pool_priv *p = n->priv;
-  dlnn_win2d g;
-  int64_t planes, ohw;
-  dlnn_code c;
-
-  if ((c = pool_geom (n, in[0], &g, &planes, st)) != DLNN_OK)
-    return c;
-  ohw = g.oh * g.ow;
-  for (int64_t pi = 0; pi < planes; pi++) {
-    const float *xp = in[0]->data + pi * g.ih * g.iw;
-    float *yp = out[0]->data + pi * ohw;
-    for (int64_t oy = 0; oy < g.oh; oy++)
-      for (int64_t ox = 0; ox < g.ow; ox++) {
-        int64_t hs, ws, klo, khi, jlo, jhi;
-        float inv = avg_window (&g, p->count_include_pad, oy, ox, &hs, &ws,
-            &klo, &khi, &jlo, &jhi);
-        float s = 0.0f;
-        for (int64_t ki = klo; ki < khi; ki++) {
-          const float *xr = xp + (hs + ki * g.dh) * g.iw + ws;
-          for (int64_t kj = jlo; kj < jhi; kj++)
-            s += xr[kj * g.dw];
-        }
-        yp[oy * g.ow + ox] = s * inv;
-      }
-  }
-  return DLNN_OK;
+  return avgpool_run (n, in[0], out[0]->data, NULL, NULL, st);
 }
 
 static dlnn_code
@@ -324,34 +414,11 @@ avgpool_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *dout, dlnn_tensor * const *din,
     dlnn_status * st)
 {
-  const pool_priv *p = n->priv;
   dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-  dlnn_win2d g;
-  int64_t planes, ohw;
-  dlnn_code c;
 
   if (!dx)
     return DLNN_OK;
-  if ((c = pool_geom (n, in[0], &g, &planes, st)) != DLNN_OK)
-    return c;
-  ohw = g.oh * g.ow;
-  for (int64_t pi = 0; pi < planes; pi++) {
-    const float *dyp = dout[0]->data + pi * ohw;
-    float *dxp = dx->data + pi * g.ih * g.iw;
-    for (int64_t oy = 0; oy < g.oh; oy++)
-      for (int64_t ox = 0; ox < g.ow; ox++) {
-        int64_t hs, ws, klo, khi, jlo, jhi;
-        float inv = avg_window (&g, p->count_include_pad, oy, ox, &hs, &ws,
-            &klo, &khi, &jlo, &jhi);
-        float v = dyp[oy * g.ow + ox] * inv;
-        for (int64_t ki = klo; ki < khi; ki++) {
-          float *dr = dxp + (hs + ki * g.dh) * g.iw + ws;
-          for (int64_t kj = jlo; kj < jhi; kj++)
-            dr[kj * g.dw] += v;
-        }
-      }
-  }
-  return DLNN_OK;
+  return avgpool_run (n, in[0], NULL, dout[0]->data, dx->data, st);
 }
 
 const dlnn_op dlnn_op_averagepool = {
@@ -394,11 +461,7 @@ gap_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   float inv = s ? 1.0f / (float) s : 0.0f;
 
   for (int64_t pi = 0; pi < planes; pi++) {
-    const float *xp = x->data + pi * s;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < s; i++)
-      acc += xp[i];
-    out[0]->data[pi] = acc * inv;
+    out[0]->data[pi] = dlnn_sum (x->data + pi * s, s) * inv;
   }
   return DLNN_OK;
 }

@@ -4,6 +4,7 @@
  * Opset < 13: the input is coerced to 2-D at @axis (default 1) and
  * normalised over the flattened trailing dims. */
 #include "common.h"
+#include "parallel.h"
 
 #include <math.h>
 
@@ -101,23 +102,75 @@ softmax_row (const float *x, float *y, int64_t len, int64_t inc, int log)
   }
 }
 
+typedef struct softmax_job
+{
+  const softmax_geom *g;
+  const float *x, *y, *dy;
+  float *out;
+  int log;
+} softmax_job;
+
+/* rows [begin, end) of (outer, inner) */
+static void
+softmax_forward_job (void *arg, int64_t begin, int64_t end)
+{
+  const softmax_job *j = arg;
+  const softmax_geom *g = j->g;
+  for (int64_t r = begin; r < end; r++) {
+    int64_t o = r / g->inner, i = r % g->inner;
+    int64_t off = o * g->len * g->inner + i;
+    softmax_row (j->x + off, j->out + off, g->len, g->inner, j->log);
+  }
+}
+
+static void
+softmax_backward_job (void *arg, int64_t begin, int64_t end)
+{
+  const softmax_job *j = arg;
+  const softmax_geom *g = j->g;
+  const int64_t inc = g->inner;
+
+  for (int64_t r = begin; r < end; r++) {
+    int64_t o = r / g->inner, ii = r % g->inner;
+    int64_t off = o * g->len * g->inner + ii;
+    const float *y = j->y + off, *dy = j->dy + off;
+    float *d = j->out + off;
+    float s = 0.0f;
+    if (j->log) {
+      /* dx = dy - softmax * sum(dy) */
+      for (int64_t i = 0; i < g->len; i++)
+        s += dy[i * inc];
+      for (int64_t i = 0; i < g->len; i++)
+        d[i * inc] += dy[i * inc] - expf (y[i * inc]) * s;
+    } else {
+      /* dx = y * (dy - sum(dy * y)) */
+      for (int64_t i = 0; i < g->len; i++)
+        s += dy[i * inc] * y[i * inc];
+      for (int64_t i = 0; i < g->len; i++)
+        d[i * inc] += y[i * inc] * (dy[i * inc] - s);
+    }
+  }
+}
+
 static dlnn_code
 softmax_forward_common (const dlnn_node * n, const dlnn_tensor * const *in,
     dlnn_tensor * const *out, int log, dlnn_status * st)
 {
   softmax_geom g;
+  softmax_job j;
   dlnn_code c = softmax_geom_get (n, in[0], &g, st);
 
   if (c != DLNN_OK)
     return c;
   if (g.len == 0)
     return DLNN_OK;
-  for (int64_t o = 0; o < g.outer; o++)
-    for (int64_t j = 0; j < g.inner; j++) {
-      int64_t off = o * g.len * g.inner + j;
-      softmax_row (in[0]->data + off, out[0]->data + off, g.len, g.inner,
-          log);
-    }
+  memset (&j, 0, sizeof (j));
+  j.g = &g;
+  j.x = in[0]->data;
+  j.out = out[0]->data;
+  j.log = log;
+  dlnn_parallel_for (g.outer * g.inner, DLNN_PAR_WORK / 4 / g.len + 1,
+      softmax_forward_job, &j);
   return DLNN_OK;
 }
 
@@ -127,32 +180,23 @@ softmax_backward_common (const dlnn_node * n, const dlnn_tensor * const *out,
     dlnn_status * st)
 {
   softmax_geom g;
+  softmax_job j;
   dlnn_code c;
 
   if (!dx)
     return DLNN_OK;
   if ((c = softmax_geom_get (n, out[0], &g, st)) != DLNN_OK)
     return c;
-  for (int64_t o = 0; o < g.outer; o++)
-    for (int64_t j = 0; j < g.inner; j++) {
-      int64_t off = o * g.len * g.inner + j, inc = g.inner;
-      const float *y = out[0]->data + off, *dy = dout[0]->data + off;
-      float *d = dx->data + off;
-      float s = 0.0f;
-      if (log) {
-        /* dx = dy - softmax * sum(dy) */
-        for (int64_t i = 0; i < g.len; i++)
-          s += dy[i * inc];
-        for (int64_t i = 0; i < g.len; i++)
-          d[i * inc] += dy[i * inc] - expf (y[i * inc]) * s;
-      } else {
-        /* dx = y * (dy - sum(dy * y)) */
-        for (int64_t i = 0; i < g.len; i++)
-          s += dy[i * inc] * y[i * inc];
-        for (int64_t i = 0; i < g.len; i++)
-          d[i * inc] += y[i * inc] * (dy[i * inc] - s);
-      }
-    }
+  if (g.len == 0)
+    return DLNN_OK;
+  memset (&j, 0, sizeof (j));
+  j.g = &g;
+  j.y = out[0]->data;
+  j.dy = dout[0]->data;
+  j.out = dx->data;
+  j.log = log;
+  dlnn_parallel_for (g.outer * g.inner, DLNN_PAR_WORK / 4 / g.len + 1,
+      softmax_backward_job, &j);
   return DLNN_OK;
 }
 

@@ -76,7 +76,7 @@ uniform (guint8 colors[TEST_BANDS][3], guint8 r, guint8 g, guint8 b)
   }
 }
 
-static void
+void
 softmax (const gdouble * logits, gdouble * p, gint n)
 {
   gdouble max = logits[0], sum = 0.0;

@@ -40,6 +40,8 @@ void gray_bands (guint8 colors[TEST_BANDS][3], gint bright, guint8 hi,
     guint8 lo);
 void uniform (guint8 colors[TEST_BANDS][3], guint8 r, guint8 g, guint8 b);
 
+void softmax (const gdouble * logits, gdouble * p, gint n);
+
 /* bands.onnx on gray bands of values @colors[k][0] (band rows aligned with
  * the model's rows) */
 void expected_bands (const guint8 colors[TEST_BANDS][3], gdouble * p);

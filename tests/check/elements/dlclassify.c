@@ -415,6 +415,61 @@ GST_START_TEST (test_top_k)
 
 GST_END_TEST;
 
+/* Top-k among many classes: the list follows the logits' order. */
+GST_START_TEST (test_top_k_many)
+{
+  static const guint ks[] = { 1, 5, 10, 63, 64, 100 };
+  gdouble logits[TEST_MANY_CLASSES], p[TEST_MANY_CLASSES];
+  guint want[TEST_MANY_CLASSES];
+  guint8 colors[TEST_BANDS][3];
+  guint i, j;
+
+  /* expected order by sorting the logits (insertion sort, descending) */
+  for (i = 0; i < TEST_MANY_CLASSES; i++) {
+    logits[i] = TEST_MANY_LOGIT (i);
+    for (j = i; j > 0 && logits[want[j - 1]] < logits[i]; j--)
+      want[j] = want[j - 1];
+    want[j] = i;
+  }
+  softmax (logits, p, TEST_MANY_CLASSES);
+  uniform (colors, 90, 90, 90);
+
+  for (i = 0; i < G_N_ELEMENTS (ks); i++) {
+    GstHarness *h = harness_new ("many.onnx", "top-k", ks[i], NULL);
+    guint n = MIN (ks[i], TEST_MANY_CLASSES);
+    const GValue *list;
+    GstMessage *msg;
+
+    set_caps (h, "GRAY8", 20, 20);
+    gst_buffer_unref (gst_harness_push_and_pull (h,
+            make_picture (GST_VIDEO_FORMAT_GRAY8, 20, 20, colors)));
+    msg = pop_result (h);
+    fail_unless (msg != NULL);
+    list = gst_structure_get_value (gst_message_get_structure (msg), "top-k");
+    fail_unless_equals_int (gst_value_list_get_size (list), n);
+    for (j = 0; j < n; j++) {
+      const GstStructure *s =
+          gst_value_get_structure (gst_value_list_get_value (list, j));
+      gchar *label = g_strdup_printf ("class %u", want[j]);
+      guint id;
+      gdouble conf;
+
+      fail_unless (gst_structure_get_uint (s, "label_id", &id));
+      fail_unless (gst_structure_get_double (s, "confidence", &conf));
+      fail_unless_equals_int (id, want[j]);
+      fail_unless_equals_string (gst_structure_get_string (s, "label"),
+          label);
+      fail_unless (fabs (conf - p[want[j]]) < 1e-5, "%u: %f, want %f", id,
+          conf, p[want[j]]);
+      g_free (label);
+    }
+    gst_message_unref (msg);
+    harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* Below the threshold nothing is attached or posted; the threshold may
  * change while playing. */
 GST_START_TEST (test_threshold)
@@ -682,6 +737,7 @@ dlclassify_suite (void)
   tcase_add_test (tc, test_meta_and_message);
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_top_k);
+  tcase_add_test (tc, test_top_k_many);
   tcase_add_test (tc, test_threshold);
   tcase_add_test (tc, test_inference_interval);
   tcase_add_test (tc, test_gap);
