@@ -254,8 +254,11 @@ dt_eval_main (int argc, char **argv)
       cfg.width
     };
     const dlnn_tensor *o;
-    if (dlnn_exec_reshape (e, 0, 4, dims, &st) != DLNN_OK ||
-        dlnn_exec_forward (e, &st) != DLNN_OK) {
+    dlnn_tensor *in;
+    int ok = dlnn_exec_reshape (e, 0, 4, dims, &st) == DLNN_OK;
+    if (ok && (in = dlnn_exec_input (e, 0)) && in->data)
+      memset (in->data, 0, (size_t) in->size * sizeof (float));
+    if (!ok || dlnn_exec_forward (e, &st) != DLNN_OK) {
       dt_fail ("model '%s' does not accept its dl.image input [1, %lld, "
           "%lld, %lld]: %s", model, (long long) dims[1], (long long) dims[2],
           (long long) dims[3], st.message);

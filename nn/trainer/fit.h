@@ -39,6 +39,50 @@ typedef struct dt_fit_opts
   char **argv;
 } dt_fit_opts;
 
+/* State of one `fit` run (fit.c, fit_setup.c). */
+typedef struct dt_fit_ctx
+{
+  const dt_fit_opts *o;
+  dt_rawset raw;
+  int is_idx;
+  char *test_images, *test_labels;
+  char **names;
+  int classes;
+  dlnn_image_cfg cfg;
+  int *train_idx, *val_idx;
+  int n_train, n_val;
+  dt_set train, val;
+  dlnn_graph *g;                /* training graph: output "logits" */
+  dlnn_graph *xg;               /* export graph: + Softmax */
+  dlnn_exec *e, *ve;            /* training / inference on g */
+  dlnn_optimizer *opt;
+  dlnn_schedule sched;
+  int batch, spe;
+  int64_t total_steps;
+  dt_train_state state;         /* epoch, step, rng, history */
+  char *ckpt_dir, *curve_path, *fingerprint, *data_desc;
+  int *order, *blabels;
+  dlnn_tensor *dlogits;
+  float pad[3];                 /* normalised value of a black pixel */
+  double test_acc;
+  int have_test;
+  dlnn_status st;
+} dt_fit_ctx;
+
+/* fit_setup.c */
+uint64_t dt_mix_seed (uint64_t seed, uint64_t k);
+/* OUTPUT without a trailing ".onnx" + @suffix (malloc()ed). */
+char *dt_output_sibling (const char *output, const char *suffix);
+/* Loads the data, class names (load) and splits and preprocesses them
+ * (setup). */
+dlnn_code dt_fit_load_data (dt_fit_ctx * c);
+dlnn_code dt_fit_setup_data (dt_fit_ctx * c);
+/* Builds training and export graphs, execs, optimizer, schedule. */
+dlnn_code dt_fit_setup_model (dt_fit_ctx * c);
+/* dl.metrics and dl.provenance of the export graph. */
+void dt_fit_set_metrics (dt_fit_ctx * c);
+void dt_fit_set_provenance (dt_fit_ctx * c);
+
 /* Parses `fit` arguments (argv[0] == "fit"). Returns 0 to go on, 1 after
  * printing an error, 2 after printing the help. */
 int dt_fit_parse (int argc, char **argv, dt_fit_opts * o);

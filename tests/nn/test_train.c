@@ -568,9 +568,10 @@ test_step_through_exec (void)
   CHECK (node >= 0);
   dlnn_node_set_int (g, node, "transB", 1);
   CHECK_OK (dlnn_graph_add_output (g, "y", &st), &st);
-  CHECK_OK (dlnn_graph_finalize (g, &st), &st);
-  if (st.code != DLNN_OK)
+  if (dlnn_graph_finalize (g, &st) != DLNN_OK) {
+    CHECK_MSG (0, "finalize: %s", st.message);
     goto out;
+  }
   e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
   CHECK_MSG (e != NULL, "%s", st.message);
   if (!e)
