@@ -28,7 +28,7 @@ test: compile
 
 # Re-train the shipped model (see README: about 20 minutes on 2 cores).
 model: compile
-	bash scripts/train-fashion-mnist.sh
+	bash scripts/train-fashion-mnist.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

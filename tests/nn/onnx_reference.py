@@ -222,7 +222,7 @@ def compare(what, got, ref):
               f"{what}: output {k} {list(a.shape)} max|diff| = {diff:.3g}")
 
 
-def check_model_file(path):
+def check_model_file(path, labels3="three", image_prefix="color=rgb;width=16"):
     model = onnx.load(path)
     try:
         onnx.checker.check_model(model, full_check=True)
@@ -236,8 +236,8 @@ def check_model_file(path):
     check(meta.get("dl.task") == "classify", "dl.task metadata")
     labels = json.loads(meta.get("dl.labels", "null"))
     check(isinstance(labels, list) and len(labels) == 10
-          and labels[3] == "three", "dl.labels is a JSON array of 10")
-    check(meta.get("dl.image", "").startswith("color=rgb;width=16"),
+          and labels[3] == labels3, "dl.labels is a JSON array of 10")
+    check(meta.get("dl.image", "").startswith(image_prefix),
           "dl.image metadata")
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     dims = [d.dim_param or d.dim_value for d in
@@ -279,6 +279,38 @@ def torch_export_case(tool, workdir):
         ref = net(x).double().numpy()
     got = run_dlnn(tool, path, x.numpy(), workdir, optimize=False)
     compare("torch.onnx.export model, libdlnn vs PyTorch", got, [ref])
+
+
+def trained_model_case(tool, workdir, node, node_path):
+    """The shipped model, trained by dltrain, on real Fashion-MNIST test
+    images: onnx.checker, then libdlnn vs ONNX Runtime and PyTorch."""
+    root = os.environ.get("DLNN_SOURCE_ROOT",
+                          os.path.join(HERE, "..", ".."))
+    path = os.path.join(root, "samples", "models", "fashion-mnist.onnx")
+    images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+    if not os.path.exists(path) or not os.path.exists(images):
+        print(f"note: {path} or {images} missing; trained-model case skipped")
+        return
+    model = check_model_file(path, labels3="Dress",
+                             image_prefix="color=gray;width=28;height=28")
+    meta = {p.key: p.value for p in model.metadata_props}
+    img = dict(kv.split("=") for kv in meta["dl.image"].split(";"))
+    import gzip
+    with gzip.open(images, "rb") as f:
+        raw = np.frombuffer(f.read(), dtype=np.uint8)[16:]
+    x = raw[:8 * 784].reshape(8, 1, 28, 28).astype(np.float64)
+    x = (x * float(img["scale"]) - float(img["mean"])) / float(img["std"])
+    x = x.astype(np.float32)
+    got = {opt: run_dlnn(tool, path, x, workdir, opt) for opt in (False, True)}
+    refs = {}
+    if node_path:
+        refs["ONNX Runtime"] = run_ort(node, node_path, path, x, workdir)
+    if torch is not None:
+        refs["PyTorch interpreter"] = torch_run(model, x)
+    for name, ref in refs.items():
+        for opt, out in got.items():
+            compare(f"trained model, libdlnn{' (BN folded)' if opt else ''}"
+                    f" vs {name}", out, ref)
 
 
 def main():
@@ -325,6 +357,7 @@ def main():
         check(spread > 0.05, f"logits vary within each row ({spread:.3g})")
         if torch is not None:
             torch_export_case(tool, workdir)
+        trained_model_case(tool, workdir, node, node_path)
 
     n_fail = len(failures)
     print(f"{n_fail} failed" if n_fail else "all checks passed")
