@@ -330,6 +330,16 @@ def main():
     print(legend)
     if args.record:
         path = os.path.join(HERE, "RESULTS.md")
+        # keep the section bench/bench-models.py --record maintains
+        kept = ""
+        try:
+            with open(path) as f:
+                old = f.read()
+            mark = old.find("<!-- bench-models: begin")
+            if mark >= 0:
+                kept = old[mark:]
+        except OSError:
+            pass
         with open(path, "w") as f:
             f.write("# Benchmark results\n\n")
             f.write("Command: `/usr/bin/python3 bench/bench-train.py %s`\n\n"
@@ -341,6 +351,8 @@ def main():
                 f.write("- " + n + "\n")
             f.write("\nRatios are dltrain / PyTorch (> 1: dltrain faster). "
                     + legend + "\n")
+            if kept:
+                f.write("\n" + kept)
         log("wrote %s" % path)
 
 

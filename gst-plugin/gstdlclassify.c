@@ -1,5 +1,5 @@
 /* gst-dl
- * Copyright (C) 2024 gst-dl contributors
+ * Copyright (C) 2026 gst-dl contributors
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -37,15 +37,55 @@
  * #GstDlClassify:labels-file, else from the model's `dl.labels`, else they
  * are "class N".
  *
+ * ## Imported models
+ *
+ * A model without `dl.image` metadata (exported from PyTorch, for
+ * instance) takes an NCHW input; its colour and size come from the input
+ * shape and the pixels are scaled to 0..1 unless properties say otherwise:
+ * #GstDlClassify:color-space, #GstDlClassify:input-width and
+ * #GstDlClassify:input-height (for a dynamic input size),
+ * #GstDlClassify:resize, #GstDlClassify:interpolation, #GstDlClassify:mean
+ * and #GstDlClassify:std (as DL Streamer's model-proc `input_preproc`
+ * params name them), #GstDlClassify:input-tensor-offset and
+ * #GstDlClassify:input-tensor-scale (as gst-plugins-bad's onnxinference
+ * names them). A tensor value is
+ * `((pixel - input-tensor-offset) / input-tensor-scale - mean[c]) / std[c]`
+ * for 0..255 pixel values. Each property that is set overrides the
+ * corresponding part of `dl.image`; the ones left unset keep it.
+ *
  * A missing #GstDlClassify:model, a missing or unreadable file, or a model
  * that does not take an image is an error when the element starts (READY
  * to PAUSED), naming the file and the reason.
+ *
+ * ## Threads
+ *
+ * #GstDlClassify:threads is process-wide: it calls dlnn_set_threads(),
+ * which sets OpenBLAS's thread count (openblas_set_num_threads) and the
+ * size of libdlnn's own small pool (im2col, pooling, activations), both
+ * shared by every element and every model in the process; the last element
+ * to start wins. 0 keeps the current setting: OpenBLAS's default is
+ * OPENBLAS_NUM_THREADS, else every core. With N threads a GEMM uses the
+ * calling streaming thread plus N-1 OpenBLAS workers, which keep spinning
+ * for a while after each call before they sleep; with 1 thread everything
+ * runs in the streaming thread and no worker runs. Several elements
+ * inferring at the same time each run in their own streaming thread (put a
+ * queue before each): keep threads x (elements inferring at once) within
+ * the number of cores. On a 2-core machine that is one element with
+ * threads=2, or several with threads=1 (set it on all of them). See
+ * README.md, "Threads".
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m videotestsrc num-buffers=30 ! videoconvert ! \
  *     dlclassify model=samples/models/fashion-mnist.onnx ! fakesink
  * ]| classifies 30 test frames and prints the `dlclassify` messages.
+ * |[
+ * gst-launch-1.0 -m filesrc location=/usr/share/doc/opencv-doc/examples/data/vtest.avi ! \
+ *     decodebin ! videoconvert ! dlclassify model=resnet18.onnx \
+ *     labels-file=imagenet.txt color-space=RGB resize=crop \
+ *     interpolation=bilinear mean=0.485,0.456,0.406 std=0.229,0.224,0.225 ! \
+ *     fakesink
+ * ]| runs a torchvision classifier exported with torch.onnx.export.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -54,6 +94,7 @@
 
 #include "gstdlclassify.h"
 #include "gstdlmodel.h"
+#include "gstdlpreproc.h"
 
 #include <math.h>
 #include <string.h>
@@ -67,6 +108,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_dl_classify_debug);
 #define DEFAULT_TOP_K 5
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_THREADS 0
+#define DEFAULT_COLOR_SPACE GST_DL_COLOR_SPACE_AUTO
+#define DEFAULT_RESIZE GST_DL_RESIZE_AUTO
+#define DEFAULT_INTERPOLATION GST_DL_INTERPOLATION_AUTO
+#define DEFAULT_INPUT_SIZE 0
+#define DEFAULT_MEAN NULL
+#define DEFAULT_STD NULL
+#define DEFAULT_INPUT_TENSOR_OFFSET 0.0f
+#define DEFAULT_INPUT_TENSOR_SCALE 255.0f
 
 enum
 {
@@ -77,7 +126,17 @@ enum
   PROP_TOP_K,
   PROP_INFERENCE_INTERVAL,
   PROP_THREADS,
+  PROP_COLOR_SPACE,
+  PROP_INPUT_WIDTH,
+  PROP_INPUT_HEIGHT,
+  PROP_RESIZE,
+  PROP_INTERPOLATION,
+  PROP_MEAN,
+  PROP_STD,
+  PROP_INPUT_TENSOR_OFFSET,
+  PROP_INPUT_TENSOR_SCALE,
 };
+
 
 /* How the model's output becomes probabilities. */
 typedef enum
@@ -98,6 +157,13 @@ struct _GstDlClassify
   guint top_k;
   guint inference_interval;
   gint threads;
+  GstDlColorSpace color_space;
+  guint input_width, input_height;
+  GstDlResize resize;
+  GstDlInterpolation interpolation;
+  gchar *mean, *std;
+  gfloat input_tensor_offset, input_tensor_scale;
+  gboolean offset_set, scale_set;
 
   /* set up in start() and freed in stop(); otherwise used by the streaming
    * thread only */
@@ -242,7 +308,9 @@ gst_dl_classify_class_init (GstDlClassifyClass * klass)
   /**
    * GstDlClassify:threads:
    *
-   * Threads of the math kernels.
+   * Threads of the math kernels (OpenBLAS and libdlnn's own loops), set
+   * process-wide when the element starts; 0 keeps the current setting.
+   * See the Threads section above.
    */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
@@ -250,6 +318,131 @@ gst_dl_classify_class_init (GstDlClassifyClass * klass)
           "0 = keep the library default", 0, 1024, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:color-space:
+   *
+   * Channels of the model input and their order (DL Streamer's model-proc
+   * `color_space`).
+   */
+  g_object_class_install_property (gobject_class, PROP_COLOR_SPACE,
+      g_param_spec_enum ("color-space", "Color space",
+          "Channels of the model input and their order (overrides "
+          "dl.image color)", GST_TYPE_DL_COLOR_SPACE, DEFAULT_COLOR_SPACE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:input-width:
+   *
+   * Width of the model input in pixels; 0 = from dl.image or the model's
+   * input shape.
+   */
+  g_object_class_install_property (gobject_class, PROP_INPUT_WIDTH,
+      g_param_spec_uint ("input-width", "Input width",
+          "Width of the model input (0 = from dl.image or the input shape; "
+          "needed for a dynamic input size)", 0, DLNN_IMAGE_MAX_SIZE,
+          DEFAULT_INPUT_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:input-height:
+   *
+   * Height of the model input in pixels; 0 = from dl.image or the model's
+   * input shape.
+   */
+  g_object_class_install_property (gobject_class, PROP_INPUT_HEIGHT,
+      g_param_spec_uint ("input-height", "Input height",
+          "Height of the model input (0 = from dl.image or the input shape; "
+          "needed for a dynamic input size)", 0, DLNN_IMAGE_MAX_SIZE,
+          DEFAULT_INPUT_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:resize:
+   *
+   * How a frame is fitted to the input size.
+   */
+  g_object_class_install_property (gobject_class, PROP_RESIZE,
+      g_param_spec_enum ("resize", "Resize",
+          "How a frame is fitted to the model input (overrides dl.image "
+          "resize)", GST_TYPE_DL_RESIZE, DEFAULT_RESIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:interpolation:
+   *
+   * Resampling filter of the resize.
+   */
+  g_object_class_install_property (gobject_class, PROP_INTERPOLATION,
+      g_param_spec_enum ("interpolation", "Interpolation",
+          "Resampling filter (overrides dl.image interp)",
+          GST_TYPE_DL_INTERPOLATION, DEFAULT_INTERPOLATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:mean:
+   *
+   * Per-channel mean subtracted after scaling, as in DL Streamer's
+   * model-proc `mean`: one value or three comma-separated ones in the
+   * input's channel order, e.g. "0.485,0.456,0.406".
+   */
+  g_object_class_install_property (gobject_class, PROP_MEAN,
+      g_param_spec_string ("mean", "Mean",
+          "Mean subtracted from the scaled pixel values: one value or three "
+          "comma-separated values in the input's channel order, e.g. "
+          "\"0.485,0.456,0.406\" (overrides dl.image mean)", DEFAULT_MEAN,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:std:
+   *
+   * Per-channel standard deviation dividing after the mean, as in DL
+   * Streamer's model-proc `std`: one value or three comma-separated ones.
+   */
+  g_object_class_install_property (gobject_class, PROP_STD,
+      g_param_spec_string ("std", "Standard deviation",
+          "Divisor after the mean: one value or three comma-separated "
+          "values in the input's channel order, e.g. \"0.229,0.224,0.225\" "
+          "(overrides dl.image std)", DEFAULT_STD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:input-tensor-offset:
+   *
+   * Subtracted from every 0..255 pixel value before the division by
+   * #GstDlClassify:input-tensor-scale, as in gst-plugins-bad's
+   * onnxinference.
+   */
+  g_object_class_install_property (gobject_class, PROP_INPUT_TENSOR_OFFSET,
+      g_param_spec_float ("input-tensor-offset", "Input tensor offset",
+          "Subtracted from each 0..255 pixel value before the division by "
+          "input-tensor-scale (when set, overrides dl.image)", -G_MAXFLOAT,
+          G_MAXFLOAT, DEFAULT_INPUT_TENSOR_OFFSET,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDlClassify:input-tensor-scale:
+   *
+   * Divides every pixel value minus #GstDlClassify:input-tensor-offset, as
+   * in gst-plugins-bad's onnxinference; 255 gives 0..1.
+   */
+  g_object_class_install_property (gobject_class, PROP_INPUT_TENSOR_SCALE,
+      g_param_spec_float ("input-tensor-scale", "Input tensor scale",
+          "Divides each pixel value minus input-tensor-offset (255: 0..1; "
+          "when set, overrides 1/scale of dl.image)", G_MINFLOAT,
+          G_MAXFLOAT, DEFAULT_INPUT_TENSOR_SCALE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_type_mark_as_plugin_api (GST_TYPE_DL_COLOR_SPACE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DL_RESIZE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DL_INTERPOLATION, 0);
 
   gst_element_class_set_static_metadata (element_class,
       "Deep-learning image classifier", "Filter/Analyzer/Video",
@@ -283,6 +476,15 @@ gst_dl_classify_init (GstDlClassify * self)
   self->top_k = DEFAULT_TOP_K;
   self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
   self->threads = DEFAULT_THREADS;
+  self->color_space = DEFAULT_COLOR_SPACE;
+  self->input_width = DEFAULT_INPUT_SIZE;
+  self->input_height = DEFAULT_INPUT_SIZE;
+  self->resize = DEFAULT_RESIZE;
+  self->interpolation = DEFAULT_INTERPOLATION;
+  self->mean = g_strdup (DEFAULT_MEAN);
+  self->std = g_strdup (DEFAULT_STD);
+  self->input_tensor_offset = DEFAULT_INPUT_TENSOR_OFFSET;
+  self->input_tensor_scale = DEFAULT_INPUT_TENSOR_SCALE;
 
   /* Frames are only read; buffers only gain a meta. */
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
@@ -296,6 +498,8 @@ gst_dl_classify_finalize (GObject * object)
 
   g_free (self->model_path);
   g_free (self->labels_file);
+  g_free (self->mean);
+  g_free (self->std);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -309,6 +513,60 @@ gst_dl_classify_ready_or_null (GstDlClassify * self)
   return state == GST_STATE_NULL || state == GST_STATE_READY;
 }
 
+/* The properties mutable in NULL and READY only. Called with the object
+ * lock held. */
+static void
+gst_dl_classify_set_ready_property (GstDlClassify * self, guint prop_id,
+    const GValue * value)
+{
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_LABELS_FILE:
+      g_free (self->labels_file);
+      self->labels_file = g_value_dup_string (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_int (value);
+      break;
+    case PROP_COLOR_SPACE:
+      self->color_space = g_value_get_enum (value);
+      break;
+    case PROP_INPUT_WIDTH:
+      self->input_width = g_value_get_uint (value);
+      break;
+    case PROP_INPUT_HEIGHT:
+      self->input_height = g_value_get_uint (value);
+      break;
+    case PROP_RESIZE:
+      self->resize = g_value_get_enum (value);
+      break;
+    case PROP_INTERPOLATION:
+      self->interpolation = g_value_get_enum (value);
+      break;
+    case PROP_MEAN:
+      g_free (self->mean);
+      self->mean = g_value_dup_string (value);
+      break;
+    case PROP_STD:
+      g_free (self->std);
+      self->std = g_value_dup_string (value);
+      break;
+    case PROP_INPUT_TENSOR_OFFSET:
+      self->input_tensor_offset = g_value_get_float (value);
+      self->offset_set = TRUE;
+      break;
+    case PROP_INPUT_TENSOR_SCALE:
+      self->input_tensor_scale = g_value_get_float (value);
+      self->scale_set = TRUE;
+      break;
+    default:
+      break;
+  }
+}
+
 static void
 gst_dl_classify_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -319,6 +577,15 @@ gst_dl_classify_set_property (GObject * object, guint prop_id,
     case PROP_MODEL:
     case PROP_LABELS_FILE:
     case PROP_THREADS:
+    case PROP_COLOR_SPACE:
+    case PROP_INPUT_WIDTH:
+    case PROP_INPUT_HEIGHT:
+    case PROP_RESIZE:
+    case PROP_INTERPOLATION:
+    case PROP_MEAN:
+    case PROP_STD:
+    case PROP_INPUT_TENSOR_OFFSET:
+    case PROP_INPUT_TENSOR_SCALE:
       GST_OBJECT_LOCK (self);
       if (!gst_dl_classify_ready_or_null (self)) {
         GST_OBJECT_UNLOCK (self);
@@ -326,15 +593,7 @@ gst_dl_classify_set_property (GObject * object, guint prop_id,
             "supported in the NULL and READY states", pspec->name);
         return;
       }
-      if (prop_id == PROP_MODEL) {
-        g_free (self->model_path);
-        self->model_path = g_value_dup_string (value);
-      } else if (prop_id == PROP_LABELS_FILE) {
-        g_free (self->labels_file);
-        self->labels_file = g_value_dup_string (value);
-      } else {
-        self->threads = g_value_get_int (value);
-      }
+      gst_dl_classify_set_ready_property (self, prop_id, value);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_THRESHOLD:
@@ -384,6 +643,33 @@ gst_dl_classify_get_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       g_value_set_int (value, self->threads);
       break;
+    case PROP_COLOR_SPACE:
+      g_value_set_enum (value, self->color_space);
+      break;
+    case PROP_INPUT_WIDTH:
+      g_value_set_uint (value, self->input_width);
+      break;
+    case PROP_INPUT_HEIGHT:
+      g_value_set_uint (value, self->input_height);
+      break;
+    case PROP_RESIZE:
+      g_value_set_enum (value, self->resize);
+      break;
+    case PROP_INTERPOLATION:
+      g_value_set_enum (value, self->interpolation);
+      break;
+    case PROP_MEAN:
+      g_value_set_string (value, self->mean);
+      break;
+    case PROP_STD:
+      g_value_set_string (value, self->std);
+      break;
+    case PROP_INPUT_TENSOR_OFFSET:
+      g_value_set_float (value, self->input_tensor_offset);
+      break;
+    case PROP_INPUT_TENSOR_SCALE:
+      g_value_set_float (value, self->input_tensor_scale);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -431,17 +717,45 @@ gst_dl_classify_start (GstBaseTransform * trans)
   const gchar *last_op;
   gchar shape[160];
   guint i;
+  GstDlImageProps props;
+  gchar *mean, *std;
+  const gchar *bad_prop = NULL, *bad_value = NULL;
 
+  memset (&props, 0, sizeof (props));
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   labels_file = g_strdup (self->labels_file);
   threads = self->threads;
+  props.color_set = self->color_space != GST_DL_COLOR_SPACE_AUTO;
+  props.color = (dlnn_color) self->color_space;
+  props.resize_set = self->resize != GST_DL_RESIZE_AUTO;
+  props.resize = (dlnn_resize) self->resize;
+  props.interp_set = self->interpolation != GST_DL_INTERPOLATION_AUTO;
+  props.interp = (dlnn_interp) self->interpolation;
+  props.width = (gint) self->input_width;
+  props.height = (gint) self->input_height;
+  props.offset_set = self->offset_set;
+  props.offset = self->input_tensor_offset;
+  props.scale_set = self->scale_set;
+  props.scale = self->input_tensor_scale;
+  mean = g_strdup (self->mean);
+  std = g_strdup (self->std);
   GST_OBJECT_UNLOCK (self);
 
   dlnn_status_clear (&st);
 
   if (model_path == NULL || model_path[0] == '\0')
     goto no_model;
+  if (mean != NULL && (props.n_mean = gst_dl_parse_floats (mean, props.mean)) < 0) {
+    bad_prop = "mean";
+    bad_value = mean;
+    goto bad_property;
+  }
+  if (std != NULL && (props.n_std = gst_dl_parse_floats (std, props.std)) < 0) {
+    bad_prop = "std";
+    bad_value = std;
+    goto bad_property;
+  }
 
   if (threads > 0)
     dlnn_set_threads (threads);
@@ -449,7 +763,8 @@ gst_dl_classify_start (GstBaseTransform * trans)
   self->model = gst_dl_model_load (model_path, labels_file, &err);
   if (self->model == NULL)
     goto model_error;
-  if (!gst_dl_model_image_input (self->model, &cfg, &ndim, dims, &err))
+  if (!gst_dl_model_image_input (self->model, &props, &cfg, &ndim, dims,
+          &err))
     goto model_error;
 
   self->exec = dlnn_exec_new (self->model->graph, DLNN_EXEC_INFERENCE, &st);
@@ -505,6 +820,8 @@ gst_dl_classify_start (GstBaseTransform * trans)
 
   g_free (model_path);
   g_free (labels_file);
+  g_free (mean);
+  g_free (std);
   return TRUE;
 
   /* ERRORS */
@@ -512,6 +829,13 @@ no_model:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model set."),
         ("Set the \"model\" property to an ONNX model file."));
+    goto failed;
+  }
+bad_property:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid \"%s\" property \"%s\": expected one number or three "
+            "comma-separated numbers.", bad_prop, bad_value), (NULL));
     goto failed;
   }
 model_error:
@@ -554,6 +878,8 @@ failed:
   {
     g_free (model_path);
     g_free (labels_file);
+    g_free (mean);
+    g_free (std);
     gst_dl_classify_stop (trans);
     return FALSE;
   }

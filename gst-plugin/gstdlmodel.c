@@ -1,5 +1,5 @@
 /* gst-dl
- * Copyright (C) 2024 gst-dl contributors
+ * Copyright (C) 2026 gst-dl contributors
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -200,10 +200,48 @@ color_name (dlnn_color color)
   return "?";
 }
 
-gboolean
-gst_dl_model_image_input (GstDlModel * model, dlnn_image_cfg * cfg,
-    gint * ndim, gint64 * dims, GError ** error)
+/* Applies the fields set in @props over @cfg; the normalisation as in
+ * GstDlImageProps. */
+static void
+apply_props (dlnn_image_cfg * cfg, const GstDlImageProps * props)
 {
+  gfloat k = cfg->scale, offset = 0.0f;
+  gfloat mean[3], std[3];
+  gint c;
+
+  if (props->color_set)
+    cfg->color = props->color;
+  if (props->resize_set)
+    cfg->resize = props->resize;
+  if (props->interp_set)
+    cfg->interp = props->interp;
+  if (props->width > 0)
+    cfg->width = props->width;
+  if (props->height > 0)
+    cfg->height = props->height;
+
+  if (props->scale_set)
+    k = 1.0f / props->scale;
+  if (props->offset_set)
+    offset = props->offset;
+  for (c = 0; c < 3; c++) {
+    mean[c] = props->n_mean == 0 ? cfg->mean[c] :
+        props->mean[props->n_mean == 3 ? c : 0];
+    std[c] = props->n_std == 0 ? cfg->std[c] :
+        props->std[props->n_std == 3 ? c : 0];
+  }
+  cfg->scale = k;
+  for (c = 0; c < 3; c++) {
+    cfg->mean[c] = offset * k + mean[c];
+    cfg->std[c] = std[c];
+  }
+}
+
+gboolean
+gst_dl_model_image_input (GstDlModel * model, const GstDlImageProps * props,
+    dlnn_image_cfg * cfg, gint * ndim, gint64 * dims, GError ** error)
+{
+  static const GstDlImageProps no_props = { 0, };
   const dlnn_graph *g;
   const dlnn_value *in;
   const gchar *meta;
@@ -213,6 +251,8 @@ gst_dl_model_image_input (GstDlModel * model, dlnn_image_cfg * cfg,
 
   g_return_val_if_fail (model != NULL, FALSE);
 
+  if (props == NULL)
+    props = &no_props;
   g = model->graph;
   dlnn_status_clear (&st);
   dlnn_image_cfg_init (cfg);
@@ -227,17 +267,33 @@ gst_dl_model_image_input (GstDlModel * model, dlnn_image_cfg * cfg,
   if (meta != NULL) {
     if (dlnn_image_cfg_parse (meta, cfg, &st) != DLNN_OK)
       goto bad_meta;
-  } else {
-    /* An imported model: derive the preprocessing from an NCHW input of
-     * fixed size with 1 (gray) or 3 (rgb) channels, pixels scaled to
-     * 0..1. */
-    if (in->ndim != 4 || (in->dims[1] != 1 && in->dims[1] != 3) ||
-        in->dims[2] <= 0 || in->dims[3] <= 0)
+  } else if (in->ndim == 4) {
+    /* An imported model: derive the preprocessing from an NCHW input with
+     * 1 (gray) or 3 (rgb) channels, pixels scaled to 0..1; the properties
+     * give what the shape does not say (a dynamic size). */
+    if (in->dims[1] == 1 || (in->dims[1] < 0 && props->color_set &&
+            props->color == DLNN_COLOR_GRAY))
+      cfg->color = DLNN_COLOR_GRAY;
+    else if (in->dims[1] == 3 || (in->dims[1] < 0 && props->color_set))
+      cfg->color = DLNN_COLOR_RGB;
+    else
       goto no_meta;
-    cfg->color = in->dims[1] == 1 ? DLNN_COLOR_GRAY : DLNN_COLOR_RGB;
-    cfg->height = (int) in->dims[2];
-    cfg->width = (int) in->dims[3];
+    cfg->height = in->dims[2] > 0 ? (int) in->dims[2] : props->height;
+    cfg->width = in->dims[3] > 0 ? (int) in->dims[3] : props->width;
+    if (cfg->height <= 0 || cfg->width <= 0)
+      goto no_meta;
+  } else if (in->ndim == 2 && props->width > 0 && props->height > 0) {
+    /* a flat vector: only the properties can say the image size */
+  } else {
+    goto no_meta;
   }
+
+  apply_props (cfg, props);
+  if ((cfg->color == DLNN_COLOR_GRAY && (props->n_mean == 3 ||
+              props->n_std == 3)))
+    goto gray_triplet;
+  if (dlnn_image_cfg_validate (cfg, &st) != DLNN_OK)
+    goto bad_props;
 
   c = dlnn_image_cfg_channels (cfg);
   h = cfg->height;
@@ -284,8 +340,23 @@ no_meta:
   {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Model file \"%s\" has no dl.image metadata and its input %s is not "
-        "an NCHW image of fixed size with 1 or 3 channels.", model->path,
-        shape);
+        "an NCHW image with 1 or 3 channels whose size is known: set the "
+        "input-width, input-height and color-space properties.",
+        model->path, shape);
+    return FALSE;
+  }
+gray_triplet:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\": three mean or std values given for a gray "
+        "(1-channel) input.", model->path);
+    return FALSE;
+  }
+bad_props:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\": invalid preprocessing properties: %s",
+        model->path, st.message);
     return FALSE;
   }
 mismatch:

@@ -1,5 +1,5 @@
 /* gst-dl
- * Copyright (C) 2024 gst-dl contributors
+ * Copyright (C) 2026 gst-dl contributors
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -47,14 +47,46 @@ GstDlModel *gst_dl_model_load (const gchar * path, const gchar * labels_file,
 GstDlModel *gst_dl_model_ref (GstDlModel * model);
 void gst_dl_model_unref (GstDlModel * model);
 
+/**
+ * GstDlImageProps:
+ *
+ * Preprocessing given by element properties, for models without dl.image
+ * metadata (imported ones) or to override it. Each field applies only when
+ * set. The normalisation is
+ *
+ *   ((pixel - offset) / scale - mean[c]) / std[c]
+ *
+ * on 0..255 pixel values; unset terms come from dl.image (offset 0,
+ * scale 1 / dl.image scale, its mean and std) or, without dl.image, are
+ * offset 0, scale 255, mean 0, std 1.
+ */
+typedef struct _GstDlImageProps
+{
+  gboolean color_set;
+  dlnn_color color;
+  gboolean resize_set;
+  dlnn_resize resize;
+  gboolean interp_set;
+  dlnn_interp interp;
+  gint width, height;           /* 0 = from dl.image or the input shape */
+  gint n_mean, n_std;           /* 0 = unset, 1 = every channel, 3 */
+  gfloat mean[3], std[3];
+  gboolean offset_set;
+  gfloat offset;
+  gboolean scale_set;
+  gfloat scale;
+} GstDlImageProps;
+
 /* Image input of a model: the dl.image configuration (or one derived from
- * the input shape when the model has no dl.image) and the input shape to
- * feed, [1,C,H,W] (or [1,C*H*W] for models that take a flat vector).
+ * the input shape when the model has no dl.image), with the fields set in
+ * @props (may be NULL) applied over it, and the input shape to feed,
+ * [1,C,H,W] (or [1,C*H*W] for models that take a flat vector).
  * Fails with GST_RESOURCE_ERROR_SETTINGS and a message naming the file when
  * the graph's input does not fit the image configuration (channel count,
- * layout, size). */
-gboolean gst_dl_model_image_input (GstDlModel * model, dlnn_image_cfg * cfg,
-    gint * ndim, gint64 * dims, GError ** error);
+ * layout, size) or the properties are inconsistent. */
+gboolean gst_dl_model_image_input (GstDlModel * model,
+    const GstDlImageProps * props, dlnn_image_cfg * cfg, gint * ndim,
+    gint64 * dims, GError ** error);
 
 /* Posts @error (from the functions above) as an element error on
  * @element, keeping its domain and code. */

@@ -23,6 +23,11 @@ PKGS=(
   python3-gi gir1.2-gstreamer-1.0
   # dltrain (gzipped IDX)
   zlib1g-dev
+  # pipeline test of an imported torchvision model on a real clip:
+  # opencv-doc's vtest.avi (DivX 3, decoded by avdec_msmpeg4 from libav)
+  opencv-doc gstreamer1.0-libav
+  # exported torchvision CNNs vs PyTorch (tests/models/)
+  python3-torchvision
 )
 # ONNX Runtime reference test (tests/nn/onnx_reference.py): node and npm to
 # install onnxruntime-node (scripts/install-onnxruntime-node.sh). Debian's

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_NODE_IO 64
 
@@ -36,6 +37,10 @@ struct dlnn_exec
   size_t saved_floats;
   float *workspace;
   size_t workspace_floats;
+
+  /* DLNN_PROFILE=1 at dlnn_exec_new: seconds spent per node in forward,
+   * accumulated (NULL when off: one branch per node) */
+  double *node_seconds;
 };
 
 dlnn_exec *
@@ -87,6 +92,16 @@ dlnn_exec_new (dlnn_graph * g, unsigned flags, dlnn_status * st)
       e->in_set[i] = 1;
     }
   }
+  {
+    const char *prof = getenv ("DLNN_PROFILE");
+    if (prof && prof[0] && strcmp (prof, "0") != 0) {
+      e->node_seconds = calloc ((size_t) g->n_nodes + 1, sizeof (double));
+      if (!e->node_seconds) {
+        dlnn_exec_free (e);
+        goto nomem;
+      }
+    }
+  }
   return e;
 
 nomem:
@@ -122,6 +137,7 @@ dlnn_exec_free (dlnn_exec * e)
   free (e->aliased);
   free (e->saved_off);
   free (e->saved_len);
+  free (e->node_seconds);
   free (e);
 }
 
@@ -512,11 +528,33 @@ dlnn_exec_forward (dlnn_exec * e, dlnn_status * st)
     node_io (e, n, e->vals, in, out);
     ctx.saved = e->saved_arena + e->saved_off[i];
     ctx.saved_size = e->saved_len[i];
-    ret = n->op->forward (n, &ctx, in, out, st);
+    if (e->node_seconds) {
+      struct timespec t0, t1;
+      clock_gettime (CLOCK_MONOTONIC, &t0);
+      ret = n->op->forward (n, &ctx, in, out, st);
+      clock_gettime (CLOCK_MONOTONIC, &t1);
+      e->node_seconds[i] += (double) (t1.tv_sec - t0.tv_sec)
+          + 1e-9 * (double) (t1.tv_nsec - t0.tv_nsec);
+    } else {
+      ret = n->op->forward (n, &ctx, in, out, st);
+    }
     if (ret != DLNN_OK)
       return ret;
   }
   return DLNN_OK;
+}
+
+const double *
+dlnn_exec_node_seconds (const dlnn_exec * e)
+{
+  return e ? e->node_seconds : NULL;
+}
+
+void
+dlnn_exec_profile_reset (dlnn_exec * e)
+{
+  if (e && e->node_seconds)
+    memset (e->node_seconds, 0, sizeof (double) * (size_t) e->g->n_nodes);
 }
 
 const dlnn_tensor *

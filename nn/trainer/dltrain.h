@@ -190,6 +190,8 @@ dlnn_code dt_checkpoint_load (const char *dir, dlnn_graph ** model,
 int dt_fit_main (int argc, char **argv);
 int dt_eval_main (int argc, char **argv);
 int dt_info_main (int argc, char **argv);
+int dt_run_main (int argc, char **argv);        /* run.c */
+int dt_bench_main (int argc, char **argv);      /* bench.c */
 
 /* main.c: prints "dltrain: MESSAGE" to stderr; returns 1. */
 int dt_fail (const char *fmt, ...) DLNN_PRINTF (1, 2);

@@ -3,6 +3,8 @@
  *   dltrain fit  --data PATH --output MODEL.onnx [options]
  *   dltrain eval MODEL.onnx --data PATH
  *   dltrain info MODEL.onnx
+ *   dltrain run MODEL.onnx --input X.npy [--input ...] --output Y.npy
+ *   dltrain bench MODEL.onnx [--threads N]
  *
  * Errors are one line on stderr ("dltrain: ...") and exit status 1. */
 #include "dltrain.h"
@@ -89,6 +91,8 @@ usage (FILE * f)
       "  fit    train a model from IDX files or a folder of class folders\n"
       "  eval   print a model's accuracy and confusion matrix on a dataset\n"
       "  info   print a model's metadata and graph summary\n"
+      "  run    run any ONNX model on NumPy .npy inputs, write a .npy output\n"
+      "  bench  print a model's median and p90 latency on random inputs\n"
       "\n"
       "  dltrain COMMAND --help   options of a command\n"
       "  dltrain --version        print the version\n"
@@ -96,7 +100,9 @@ usage (FILE * f)
       "Example:\n"
       "  dltrain fit --data /usr/share/datasets/fashion-mnist \\\n"
       "      --labels samples/fashion-mnist-labels.txt --output fm.onnx\n"
-      "  dltrain eval fm.onnx --data /usr/share/datasets/fashion-mnist\n");
+      "  dltrain eval fm.onnx --data /usr/share/datasets/fashion-mnist\n"
+      "  dltrain run fm.onnx --input x.npy --output y.npy\n"
+      "  dltrain bench fm.onnx --threads 1\n");
 }
 
 int
@@ -124,5 +130,9 @@ main (int argc, char **argv)
     return dt_eval_main (argc - 1, argv + 1);
   if (strcmp (cmd, "info") == 0)
     return dt_info_main (argc - 1, argv + 1);
+  if (strcmp (cmd, "run") == 0)
+    return dt_run_main (argc - 1, argv + 1);
+  if (strcmp (cmd, "bench") == 0)
+    return dt_bench_main (argc - 1, argv + 1);
   return dt_fail ("unknown command '%s' (try dltrain --help)", cmd);
 }

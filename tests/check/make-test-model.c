@@ -1,5 +1,5 @@
 /* gst-dl
- * Copyright (C) 2024 gst-dl contributors
+ * Copyright (C) 2026 gst-dl contributors
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -21,6 +21,12 @@
  *   input shape, labels "class N").
  * colors.onnx: rgb 16x16 input, classes "red", "green", "blue": logit_c =
  *   GAIN * (mean(channel c) - mean(other channels)).
+ * colors-norm.onnx: the same network with the dl.image of an imported
+ *   model (TEST_NORM_IMAGE: bgr, crop, bilinear, per-channel mean and std)
+ *   and labels "red", "green", "blue".
+ * colors-nometa.onnx: the same network without any dl.* metadata.
+ * colors-flat-nometa.onnx: the same taking a flat [1,768] vector, without
+ *   metadata: only element properties can say how to feed it.
  * many.onnx: 64 classes whose logits ignore the picture (zero weights,
  *   bias TEST_MANY_LOGIT (j)), no labels: for top-k ordering.
  * bad-channels.onnx: dl.image says rgb but the input has 1 channel.
@@ -251,6 +257,10 @@ main (int argc, char **argv)
     {"bands-flat.onnx", KIND_BANDS, 1, 2, {1, 256}, 1, GRAY_IMAGE, 1},
     {"bands-nometa.onnx", KIND_BANDS, 1, 4, {1, 1, 16, 16}, 1, NULL, 0},
     {"colors.onnx", KIND_COLORS, 3, 4, {1, 3, 16, 16}, 1, RGB_IMAGE, 1},
+    {"colors-norm.onnx", KIND_COLORS, 3, 4, {1, 3, 16, 16}, 1,
+        TEST_NORM_IMAGE, 1},
+    {"colors-nometa.onnx", KIND_COLORS, 3, 4, {1, 3, 16, 16}, 1, NULL, 0},
+    {"colors-flat-nometa.onnx", KIND_COLORS, 3, 2, {1, 768}, 1, NULL, 0},
     {"many.onnx", KIND_MANY, 1, 4, {1, 1, 16, 16}, 1, GRAY_IMAGE, 0},
     {"bad-channels.onnx", KIND_BANDS, 1, 4, {1, 1, 16, 16}, 1, RGB_IMAGE, 1},
     {"bad-layout.onnx", KIND_BANDS, 1, 4, {1, 16, 16, 1}, 1, GRAY_IMAGE, 1},

@@ -18,4 +18,9 @@
 #define TEST_MANY_CLASSES 64
 #define TEST_MANY_LOGIT(j) (0.05f * (float) (((j) * 37) % TEST_MANY_CLASSES))
 
+/* dl.image of colors-norm.onnx; the same preprocessing as element
+ * properties is in tests/check/elements/dlclassify-props.c */
+#define TEST_NORM_IMAGE "color=bgr;width=16;height=16;resize=crop;" \
+    "interp=bilinear;scale=0.003921569;mean=0.4,0.5,0.6;std=0.2,0.25,0.3"
+
 #endif

@@ -57,6 +57,15 @@ DLNN_API void dlnn_exec_zero_grad (dlnn_exec * e);
  * NULL if none. */
 DLNN_API dlnn_tensor *dlnn_exec_grad (dlnn_exec * e, int value);
 
+/* Profiling: when the environment variable DLNN_PROFILE is set (and not
+ * "0") at dlnn_exec_new, forward accumulates the wall-clock seconds spent
+ * in each node; this returns them indexed like g->nodes (g->n_nodes
+ * entries, owned by the exec), or NULL when profiling is off. Off costs one
+ * branch per node. Aliased (skipped) nodes stay at 0. */
+DLNN_API const double *dlnn_exec_node_seconds (const dlnn_exec * e);
+/* Zeroes the accumulated times (no-op when profiling is off). */
+DLNN_API void dlnn_exec_profile_reset (dlnn_exec * e);
+
 /* Bytes of planned activation + workspace memory. */
 DLNN_API size_t dlnn_exec_planned_bytes (const dlnn_exec * e);
 

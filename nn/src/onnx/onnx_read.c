@@ -6,6 +6,7 @@
  * the element of the model and the cause. */
 #include "dlnn/onnx.h"
 #include "onnx_private.h"
+#include "onnx_fold.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -515,6 +516,9 @@ dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
   }
 
   ret = read_graph (m, g, st);
+  if (ret != DLNN_OK)
+    goto out;
+  ret = dlnn_onnx_fold_constants (g, st);
   if (ret != DLNN_OK)
     goto out;
   ret = dlnn_graph_finalize (g, st);

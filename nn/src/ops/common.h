@@ -20,6 +20,11 @@ extern const dlnn_op dlnn_op_tanh, dlnn_op_softmax, dlnn_op_logsoftmax;
 extern const dlnn_op dlnn_op_dropout, dlnn_op_flatten, dlnn_op_reshape;
 extern const dlnn_op dlnn_op_identity, dlnn_op_concat;
 extern const dlnn_op dlnn_op_add, dlnn_op_sub, dlnn_op_mul, dlnn_op_div;
+extern const dlnn_op dlnn_op_pad, dlnn_op_clip, dlnn_op_hardsigmoid;
+extern const dlnn_op dlnn_op_hardswish, dlnn_op_transpose, dlnn_op_slice;
+extern const dlnn_op dlnn_op_split, dlnn_op_squeeze, dlnn_op_unsqueeze;
+extern const dlnn_op dlnn_op_reducemean;
+extern const dlnn_op dlnn_op_gru, dlnn_op_lstm;
 
 /* The node's name, "" when it has none. */
 const char *dlnn_op_node_name (const dlnn_node * n);

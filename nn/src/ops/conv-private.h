@@ -38,6 +38,30 @@ void dlnn_conv_col2im_chunk (const conv_geom * g, const float *col,
 void dlnn_conv_depthwise_forward (const conv_job * j);
 void dlnn_conv_depthwise_backward (const conv_job * j);
 
+/* Winograd F(2x2, 3x3) (conv_winograd.c): 3x3, stride 1, dilation 1,
+ * group 1, at least 16 input and output channels. The filter transform
+ * u (16 x M x C floats) is computed once from W (M x C x 3 x 3); forward
+ * runs chunks of @nb images (dlnn_conv_winograd_chunk) in a workspace of
+ * dlnn_conv_winograd_workspace (g, nb) floats and adds the bias b (or
+ * NULL) to y. */
+int dlnn_conv_winograd_eligible (const conv_geom * g);
+int64_t dlnn_conv_winograd_chunk (const conv_geom * g, size_t cap_floats);
+size_t dlnn_conv_winograd_workspace (const conv_geom * g, int64_t nb);
+void dlnn_conv_winograd_filter (const float *w, int64_t m, int64_t c,
+    float *u);
+void dlnn_conv_winograd_forward (const conv_geom * g, int64_t nb,
+    const float *x, const float *u, const float *b, float *y, float *ws);
+/* Whether Conv node @n holds a ready Winograd filter (conv.c; tests). */
+int dlnn_conv_winograd_cached (const dlnn_node * n);
+
+/* Fast depthwise forward (conv_depthwise.c): 3x3 or 5x5, stride 1 or 2,
+ * dilation 1; workspace of dlnn_conv_depthwise_fast_workspace () floats
+ * (the zero-padded input); adds the bias b (or NULL). */
+int dlnn_conv_depthwise_fast_eligible (const conv_geom * g);
+size_t dlnn_conv_depthwise_fast_workspace (const conv_geom * g);
+void dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
+    const float *w, const float *b, float *y, float *ws);
+
 /* y += b per output channel; db += sums of dy per output channel. */
 void dlnn_conv_bias_forward (const conv_job * j);
 void dlnn_conv_bias_backward (const conv_job * j);

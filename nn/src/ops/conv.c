@@ -5,10 +5,16 @@
  * per group over the whole chunk (Y = W * col); pointwise convolutions
  * (1x1, stride 1, no pads) multiply the input directly; depthwise ones
  * (group == C, one or more filters per channel) use a direct kernel.
+ * At inference, 3x3 stride-1 convolutions whose weights are a graph
+ * parameter use Winograd F(2x2, 3x3) (conv_winograd.c) with the filter
+ * transform cached in the node (see conv_priv); 3x3 and 5x5 depthwise
+ * ones with stride 1 or 2 use conv_depthwise.c.
  * Backward: dW += dY * col^T, dcol = W^T * dY followed by col2im into dX,
  * dB = sum of dY. */
 #include "conv-private.h"
 #include "conv.h"
+
+#include <stdatomic.h>
 
 #define CONV_DEFAULT_CAP ((size_t) 16 << 20)
 #define CONV_DEFAULT_COLS 400
@@ -23,27 +29,121 @@ dlnn_conv_set_chunking (size_t cap_floats, int64_t target_cols)
   conv_target_cols = target_cols > 0 ? target_cols : CONV_DEFAULT_COLS;
 }
 
+/* Winograd filter cache states. The transform is computed by the first
+ * inference forward that finds the cache EMPTY (the others meanwhile use
+ * im2col), from the parameter's data at that time. Planning a training
+ * exec on the graph turns the cache OFF for good: its optimizer rewrites
+ * the weights in place, and an inference exec sharing the graph (the
+ * trainer's validation) must see the new values. */
+enum { WINO_NONE = 0, WINO_EMPTY, WINO_BUSY, WINO_READY, WINO_OFF };
+
 typedef struct conv_priv
 {
   dlnn_window_attrs wa;
   int64_t group;
+  atomic_int wino_state;
+  const float *wino_src;        /* the weight parameter's data */
+  float *wino_u;                /* 16 x M x C, in this allocation */
 } conv_priv;
+
+/* Whether node @n may use a cached Winograd filter: its weights are a
+ * float parameter of shape (M, C, 3, 3) with M, C >= 16, and the
+ * attributes give stride 1, dilation 1 and one group. Returns the floats
+ * of the transform, or 0. */
+static int64_t
+wino_cache_size (const dlnn_graph * g, const dlnn_node * n,
+    const dlnn_window_attrs * wa, int64_t group)
+{
+  const dlnn_value *v;
+  const dlnn_tensor *w;
+
+  if (group != 1 || n->inputs[1] < 0)
+    return 0;
+  v = &g->values[n->inputs[1]];
+  w = v->init;
+  if (v->kind != DLNN_VALUE_PARAM || !w || w->dtype != DLNN_FLOAT32
+      || !w->data || w->ndim != 4 || w->dims[2] != 3 || w->dims[3] != 3
+      || w->dims[0] < 16 || w->dims[1] < 16)
+    return 0;
+  for (int i = 0; i < wa->n_strides; i++)
+    if (wa->strides[i] != 1)
+      return 0;
+  for (int i = 0; i < wa->n_dilations; i++)
+    if (wa->dilations[i] != 1)
+      return 0;
+  return 16 * w->dims[0] * w->dims[1];
+}
 
 static dlnn_code
 conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
 {
-  conv_priv *p = dlnn_op_priv_new (n, sizeof (conv_priv), st);
+  dlnn_window_attrs wa;
+  int64_t group, cache;
+  conv_priv *p;
   dlnn_code c;
 
+  memset (&wa, 0, sizeof (wa));
+  if ((c = dlnn_window_parse (n, &wa, 0, st)) != DLNN_OK)
+    return c;
+  group = dlnn_node_attr_int (n, "group", 1);
+  if (group < 1)
+    return dlnn_op_error (n, st, DLNN_ERR_INVALID,
+        "group=%lld must be positive", (long long) group);
+  cache = wino_cache_size (g, n, &wa, group);
+  p = dlnn_op_priv_new (n, sizeof (conv_priv) + (cache ? 64 : 0)
+      + (size_t) cache * sizeof (float), st);
   if (!p)
     return DLNN_ERR_NOMEM;
-  if ((c = dlnn_window_parse (n, &p->wa, 0, st)) != DLNN_OK)
-    return c;
-  p->group = dlnn_node_attr_int (n, "group", 1);
-  if (p->group < 1)
-    return dlnn_op_error (n, st, DLNN_ERR_INVALID,
-        "group=%lld must be positive", (long long) p->group);
+  p->wa = wa;
+  p->group = group;
+  atomic_init (&p->wino_state, cache ? WINO_EMPTY : WINO_NONE);
+  if (cache) {
+    uintptr_t a = (uintptr_t) (p + 1);
+    p->wino_u = (float *) ((a + 63) & ~(uintptr_t) 63);
+    p->wino_src = g->values[n->inputs[1]].init->data;
+  }
   return DLNN_OK;
+}
+
+int
+dlnn_conv_winograd_cached (const dlnn_node * n)
+{
+  const conv_priv *p = n->priv;
+
+  return p && p->wino_u
+      && atomic_load ((atomic_int *) & p->wino_state) == WINO_READY;
+}
+
+/* Winograd workspace of @g and images per chunk, 0 when the cached path
+ * does not apply to this node and shape. */
+static size_t
+wino_plan (const dlnn_node * n, const conv_geom * g, int64_t * nb)
+{
+  const conv_priv *p = n->priv;
+
+  if (!p->wino_u || !dlnn_conv_winograd_eligible (g))
+    return 0;
+  *nb = dlnn_conv_winograd_chunk (g, conv_cap_floats);
+  return dlnn_conv_winograd_workspace (g, *nb);
+}
+
+/* Whether the cached transform of @w is ready, computing it if nobody
+ * has yet. */
+static int
+wino_ready (conv_priv * p, const conv_geom * g, const float *w)
+{
+  int s = atomic_load (&p->wino_state);
+
+  if (w != p->wino_src)
+    return 0;
+  if (s == WINO_READY)
+    return 1;
+  if (s != WINO_EMPTY
+      || !atomic_compare_exchange_strong (&p->wino_state, &s, WINO_BUSY))
+    return 0;
+  dlnn_conv_winograd_filter (w, g->m, g->c, p->wino_u);
+  s = WINO_BUSY;
+  return atomic_compare_exchange_strong (&p->wino_state, &s, WINO_READY);
 }
 
 static dlnn_code
@@ -145,11 +245,22 @@ static size_t
 conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
     const dlnn_tensor * const *out, int training)
 {
+  conv_priv *p = n->priv;
   conv_geom g;
+  int64_t nb;
+  size_t wws;
 
   if (conv_geom_get (n, in[0], in[1], dlnn_op_in (n, in, 2), &g, NULL))
     return 0;
-  return g.ws;
+  if (dlnn_conv_depthwise_fast_eligible (&g))
+    return dlnn_conv_depthwise_fast_workspace (&g);
+  if (training) {
+    if (p->wino_u)
+      atomic_store (&p->wino_state, WINO_OFF);
+    return g.ws;
+  }
+  wws = wino_plan (n, &g, &nb);
+  return wws > g.ws ? wws : g.ws;
 }
 
 static dlnn_code
@@ -178,6 +289,23 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK
       || (c = check_workspace (n, ctx, g.ws, st)) != DLNN_OK)
     return c;
+  if (!ctx->training) {
+    int64_t nb = 1;
+    size_t wws = wino_plan (n, &g, &nb);
+
+    if (wws && ctx->workspace && ctx->workspace_size >= wws
+        && wino_ready (n->priv, &g, w)) {
+      dlnn_conv_winograd_forward (&g, nb, x, ((conv_priv *) n->priv)->wino_u,
+          b ? b->data : NULL, y, ctx->workspace);
+      return DLNN_OK;
+    }
+  }
+  if (dlnn_conv_depthwise_fast_eligible (&g) && ctx->workspace
+      && ctx->workspace_size >= dlnn_conv_depthwise_fast_workspace (&g)) {
+    dlnn_conv_depthwise_fast_forward (&g, x, w, b ? b->data : NULL, y,
+        ctx->workspace);
+    return DLNN_OK;
+  }
   memset (&job, 0, sizeof (job));
   job.g = &g;
   job.x = x;

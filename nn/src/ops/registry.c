@@ -29,6 +29,18 @@ static const dlnn_op *const all_ops[] = {
   &dlnn_op_sub,
   &dlnn_op_mul,
   &dlnn_op_div,
+  &dlnn_op_pad,
+  &dlnn_op_clip,
+  &dlnn_op_hardsigmoid,
+  &dlnn_op_hardswish,
+  &dlnn_op_transpose,
+  &dlnn_op_slice,
+  &dlnn_op_split,
+  &dlnn_op_squeeze,
+  &dlnn_op_unsqueeze,
+  &dlnn_op_reducemean,
+  &dlnn_op_gru,
+  &dlnn_op_lstm,
   NULL
 };
 

@@ -1,5 +1,5 @@
 /* gst-dl: unit tests for dlclassify: results
- * Copyright (C) 2024 gst-dl contributors
+ * Copyright (C) 2026 gst-dl contributors
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
