@@ -478,7 +478,9 @@ def report(args, models, rows, sgemm, cmdline):
 
     # convolutions vs sgemm
     lines.append("Convolutions: libdlnn's Conv GFLOP/s (conv FLOPs from the "
-                 "ONNX shapes / time in Conv nodes, DLNN_PROFILE=1 run; Conv "
+                 "ONNX shapes, counted as a direct convolution, so an "
+                 "effective rate where a Winograd kernel runs / time in Conv "
+                 "nodes, DLNN_PROFILE=1 run; Conv "
                  "includes the folded BatchNorm and bias; ms are means per "
                  "run of that profiled run) against OpenBLAS sgemm (M x K "
                  "times K x N) measured in this run:")

@@ -675,9 +675,13 @@ dlnn_graph_finalize (dlnn_graph * g, dlnn_status * st)
     }
   }
 
-  /* Validate parameter shapes when input shapes are known (dynamic dims
-   * taken as 1). */
+  /* Validate parameter shapes with the declared input shapes (a dynamic
+   * dim taken as 1). When a dim other than the batch (dim 0) is dynamic,
+   * 1 may not be a size the graph accepts (e.g. [1, 3, H, W] into
+   * Flatten + Gemm): then a shape error here is deferred to
+   * dlnn_exec_reshape, which checks the real shapes. */
   {
+    int dyn_inner = 0;
     dlnn_tensor *vals = calloc ((size_t) (g->n_values ? g->n_values : 1),
         sizeof (dlnn_tensor));
     if (!vals)
@@ -685,8 +689,11 @@ dlnn_graph_finalize (dlnn_graph * g, dlnn_status * st)
     for (int i = 0; i < g->n_inputs; i++) {
       dlnn_value *v = &g->values[g->inputs[i]];
       int64_t dims[DLNN_MAX_DIMS];
-      for (int d = 0; d < v->ndim; d++)
+      for (int d = 0; d < v->ndim; d++) {
         dims[d] = v->dims[d] < 0 ? 1 : v->dims[d];
+        if (d > 0 && v->dims[d] < 0)
+          dyn_inner = 1;
+      }
       vals[g->inputs[i]].dtype = DLNN_FLOAT32;
       ret = dlnn_tensor_set_shape (&vals[g->inputs[i]], v->ndim, dims, st);
       if (ret != DLNN_OK) {
@@ -696,6 +703,10 @@ dlnn_graph_finalize (dlnn_graph * g, dlnn_status * st)
     }
     ret = dlnn_graph_infer_shapes (g, vals, st);
     free (vals);
+    if (ret == DLNN_ERR_SHAPE && dyn_inner) {
+      dlnn_status_clear (st);
+      ret = DLNN_OK;
+    }
     if (ret != DLNN_OK)
       return ret;
   }

@@ -203,11 +203,50 @@ test_errors (void)
   dlnn_graph_free (g);
 }
 
+/* A graph whose input has dynamic spatial dims that only some sizes fit
+ * (Flatten + Gemm): finalize accepts it, reshape checks the real size. */
+static void
+test_dynamic_spatial (void)
+{
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g = dlnn_graph_new ("dyn");
+  int64_t in_dims[4] = { 1, 3, -1, -1 };
+  int64_t good[4] = { 1, 3, 4, 4 }, bad[4] = { 1, 3, 5, 5 };
+  dlnn_exec *e;
+  int n;
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 3);
+  dlnn_graph_add_input (g, "x", 4, in_dims, &st);
+  dlnn_graph_add_param (g, "w", rand_tensor (&r, 2, 4, 48, 0, 0, 0.3f), 1,
+      &st);
+  dlnn_graph_add_node (g, "Flatten", "fl", 1, (const char *[]) { "x" }, 1,
+      (const char *[]) { "f" }, &st);
+  n = dlnn_graph_add_node (g, "Gemm", "fc", 2,
+      (const char *[]) { "f", "w" }, 1, (const char *[]) { "y" }, &st);
+  dlnn_node_set_int (g, n, "transB", 1);
+  dlnn_graph_add_output (g, "y", &st);
+  CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+  e = dlnn_exec_new (g, 0, &st);
+  CHECK (e != NULL);
+  if (e) {
+    CHECK_OK (dlnn_exec_reshape (e, 0, 4, good, &st), &st);
+    CHECK_OK (dlnn_exec_forward (e, &st), &st);
+    CHECK (dlnn_exec_output (e, 0)->size == 4);
+    CHECK (dlnn_exec_reshape (e, 0, 4, bad, &st) == DLNN_ERR_SHAPE);
+    CHECK (strstr (st.message, "fc") != NULL);
+  }
+  dlnn_exec_free (e);
+  dlnn_graph_free (g);
+}
+
 int
 main (void)
 {
   DLNN_RUN (test_residual_grad);
   DLNN_RUN (test_inference_matches_training_exec);
   DLNN_RUN (test_errors);
+  DLNN_RUN (test_dynamic_spatial);
   return dlnn_test_summary ();
 }

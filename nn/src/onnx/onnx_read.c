@@ -312,6 +312,17 @@ read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
       ret = st ? st->code : DLNN_ERR_INVALID;
       goto out;
     }
+    /* the graph has its copy: drop the protobuf's now, so the peak memory
+     * of loading stays near one copy of the weights */
+    {
+      Onnx__TensorProto *w = gp->initializer[i];
+      free (w->raw_data.data);
+      w->raw_data.data = NULL;
+      w->raw_data.len = 0;
+      free (w->float_data);
+      w->float_data = NULL;
+      w->n_float_data = 0;
+    }
   }
 
   /* Constants first: a later node may read them before they appear */
@@ -450,14 +461,14 @@ dup_or_null (const char *s)
   return d;
 }
 
+static dlnn_code load_proto (Onnx__ModelProto * m, dlnn_graph ** out,
+    dlnn_status * st);
+
 dlnn_code
 dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
     dlnn_status * st)
 {
   Onnx__ModelProto *m;
-  dlnn_graph *g = NULL;
-  int64_t opset = 0;
-  dlnn_code ret;
 
   dlnn_status_clear (st);
   if (!out)
@@ -478,6 +489,16 @@ dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
     return dlnn_status_set (st, DLNN_ERR_FORMAT,
         "not an ONNX model or truncated/corrupt file (protobuf parse "
         "error)");
+  return load_proto (m, out, st);
+}
+
+/* Builds the graph from an unpacked model and frees @m. */
+static dlnn_code
+load_proto (Onnx__ModelProto * m, dlnn_graph ** out, dlnn_status * st)
+{
+  dlnn_graph *g = NULL;
+  int64_t opset = 0;
+  dlnn_code ret;
 
   ret = check_model (m, &opset, st);
   if (ret != DLNN_OK)
@@ -601,8 +622,18 @@ dlnn_onnx_load_file (const char *path, dlnn_graph ** out, dlnn_status * st)
   }
   fclose (f);
 
-  ret = dlnn_onnx_load_memory (buf, len, out, st);
-  free (buf);
+  /* unpack here so that the file buffer is released before the graph's
+   * tensors are made (peak: file + unpacked, not file + unpacked + graph) */
+  {
+    Onnx__ModelProto *m = onnx__model_proto__unpack (NULL, len, buf);
+    free (buf);
+    if (!m)
+      ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+          "not an ONNX model or truncated/corrupt file (protobuf parse "
+          "error)");
+    else
+      ret = load_proto (m, out, st);
+  }
   if (ret != DLNN_OK)
     dlnn_status_prefix (st, "%s", path);
   return ret;
