@@ -28,6 +28,9 @@ PKGS=(
   opencv-doc gstreamer1.0-libav
   # exported torchvision CNNs vs PyTorch (tests/models/)
   python3-torchvision
+  # audio front end vs torchaudio's MelSpectrogram (tests/audio/) on real
+  # recorded speech and an espeak-ng utterance
+  python3-torchaudio pocketsphinx-testdata espeak-ng
 )
 # ONNX Runtime reference test (tests/nn/onnx_reference.py): node and npm to
 # install onnxruntime-node (scripts/install-onnxruntime-node.sh). Debian's

@@ -5,8 +5,9 @@ usage: fold_cases.py RUN_MODEL OUTDIR
 
 Small modules exported with torch.onnx.export whose graphs compute shapes
 at run time (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, chunk()
-as Slice with computed bounds), run through libdlnn (tests/models/
-run_model) and compared with PyTorch; and files libdlnn must refuse with a
+as Slice with computed bounds, Expand folded and at run time), run
+through libdlnn (tests/models/run_model) and compared with PyTorch or
+numpy; and files libdlnn must refuse with a
 message naming the op, the node, the opset (and the attribute). Exit 77
 only if torch or onnx cannot be imported.
 """
@@ -130,6 +131,30 @@ def main():
         return path
 
     ints = lambda n, v: helper.make_tensor(n, TensorProto.INT64, [len(v)], v)
+
+    # Expand: of a constant with a shape computed from x's shape (folded at
+    # load time), and of x itself to a constant shape (the runtime op);
+    # expected values from numpy broadcasting
+    cst = np.random.default_rng(3).standard_normal((3, 1, 1)).astype("f4")
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shp"),
+        helper.make_node("Expand", ["c", "s"], ["e"], name="exc"),
+        helper.make_node("Expand", ["x", "t"], ["ex"], name="exx"),
+        helper.make_node("Mul", ["e", "ex"], ["y"], name="mul")]
+    inits = [helper.make_tensor("c", TensorProto.FLOAT, [3, 1, 1],
+                                cst.ravel().tolist()),
+             ints("t", [2, 1, 1, 1, 4])]
+    path = model_file("expand", nodes, inits)
+    xe = x[:, :, :4, :4].contiguous()
+    r, got = run(tool, path, xe, outdir)
+    ref = cst * np.broadcast_to(xe.numpy(), (2, 1, 3, 4, 4))
+    if got is None:
+        fail("expand: %s" % r.stderr.strip())
+    elif got.size != ref.size or \
+            float(np.max(np.abs(got.reshape(ref.shape) - ref))) > 1e-6:
+        fail("expand: values differ from numpy broadcasting")
+    else:
+        print("ok   expand folded and run")
     cases = [
         ("pad-wrap", [helper.make_node("Pad", ["x", "p"], ["y"], name="padw",
                                        mode="wrap")],

@@ -10,7 +10,9 @@
 #include "onnx.h"
 #include "meta.h"
 #include "image.h"
+#include "audio.h"
 #include "train.h"
+#include "ctc.h"
 
 #define DLNN_VERSION "0.1.0"
 

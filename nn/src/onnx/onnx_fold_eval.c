@@ -1,9 +1,9 @@
 /* libdlnn - the constant evaluator of load-time folding (onnx_fold.c):
  * small int64/float implementations of the ops exporters use to compute
  * shapes (Shape, Gather, ConstantOfShape, Unsqueeze, Squeeze, Concat,
- * Slice, Cast, Reshape, Add, Sub, Mul, Div, Identity). Inputs are whole
- * constant tensors; the result is a new tensor. These run once per model
- * load, on small tensors, so they favour plainness over speed. */
+ * Slice, Cast, Reshape, Add, Sub, Mul, Div, Identity, Expand). Inputs
+ * are whole constant tensors; the result is a new tensor. These run once
+ * per model load, on small tensors, so they favour plainness over speed. */
 #include "onnx_fold.h"
 
 #include <stdio.h>
@@ -454,12 +454,59 @@ eval_arith (const dlnn_node * n, const dlnn_tensor * a, const dlnn_tensor * b,
   return 1;
 }
 
+/* Expand: numpy broadcasting of @x and the target shape @s (either side
+ * may have 1 where the other has a larger size). */
+static int
+eval_expand (const dlnn_tensor * x, const dlnn_tensor * s,
+    dlnn_tensor ** out, char *reason, dlnn_status * st)
+{
+  int64_t shp[DLNN_MAX_DIMS], dims[DLNN_MAX_DIMS], xs[DLNN_MAX_DIMS];
+  int64_t idx[DLNN_MAX_DIMS] = { 0 }, stride = 1, total = 1;
+  int ns, nd;
+  size_t es = esize (x);
+
+  if (!ints_of (s, shp, DLNN_MAX_DIMS, &ns))
+    return REASON ("the shape input must be a 1-D int64 tensor of at most "
+        "%d values", DLNN_MAX_DIMS);
+  nd = ns > x->ndim ? ns : x->ndim;
+  for (int d = nd - 1; d >= 0; d--) {
+    int ix = d - (nd - x->ndim), is = d - (nd - ns);
+    int64_t dx = ix >= 0 ? x->dims[ix] : 1, ds = is >= 0 ? shp[is] : 1;
+    if (ds < 0)
+      return REASON ("shape has a negative dimension");
+    if (dx != ds && dx != 1 && ds != 1)
+      return REASON ("input dimension %lld does not broadcast to %lld",
+          (long long) dx, (long long) ds);
+    dims[d] = dx == 1 ? ds : dx;
+    xs[d] = dx == 1 ? 0 : stride;
+    stride *= dx;
+    if (dims[d] > 0 && total > DLNN_MAX_ELEMENTS / dims[d])
+      return REASON ("result is too large");
+    total *= dims[d];
+  }
+  *out = new_like (x->dtype, nd, dims, st);
+  if (!*out)
+    return -1;
+  for (int64_t k = 0; k < (*out)->size; k++) {
+    int64_t src = 0;
+    for (int d = 0; d < nd; d++)
+      src += idx[d] * xs[d];
+    memcpy (edata (*out) + k * es, edata (x) + src * es, es);
+    for (int d = nd - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return 1;
+}
+
 int
 dlnn_fold_is_foldable (const char *t)
 {
   static const char *const ops[] = { "Shape", "Gather", "ConstantOfShape",
     "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Reshape", "Add",
-    "Sub", "Mul", "Div", "Identity", NULL
+    "Sub", "Mul", "Div", "Identity", "Expand", NULL
   };
   for (int i = 0; ops[i]; i++)
     if (strcmp (t, ops[i]) == 0)
@@ -497,6 +544,10 @@ dlnn_fold_eval (const dlnn_graph * g, const dlnn_node * n,
   if (strcmp (t, "Add") == 0 || strcmp (t, "Sub") == 0
       || strcmp (t, "Mul") == 0 || strcmp (t, "Div") == 0)
     return n->n_inputs == 2 ? eval_arith (n, in[0], in[1], out, reason, st) :
+        REASON ("needs 2 inputs");
+  if (strcmp (t, "Expand") == 0)
+    return n->n_inputs == 2 && in[1] ?
+        eval_expand (in[0], in[1], out, reason, st) :
         REASON ("needs 2 inputs");
   if (strcmp (t, "Reshape") == 0 && n->n_inputs < 2)
     return REASON ("needs 2 inputs");

@@ -18,7 +18,7 @@ extern const dlnn_op dlnn_op_batchnormalization;
 extern const dlnn_op dlnn_op_relu, dlnn_op_leakyrelu, dlnn_op_sigmoid;
 extern const dlnn_op dlnn_op_tanh, dlnn_op_softmax, dlnn_op_logsoftmax;
 extern const dlnn_op dlnn_op_dropout, dlnn_op_flatten, dlnn_op_reshape;
-extern const dlnn_op dlnn_op_identity, dlnn_op_concat;
+extern const dlnn_op dlnn_op_identity, dlnn_op_concat, dlnn_op_expand;
 extern const dlnn_op dlnn_op_add, dlnn_op_sub, dlnn_op_mul, dlnn_op_div;
 extern const dlnn_op dlnn_op_pad, dlnn_op_clip, dlnn_op_hardsigmoid;
 extern const dlnn_op dlnn_op_hardswish, dlnn_op_transpose, dlnn_op_slice;

@@ -25,6 +25,7 @@ static const dlnn_op *const all_ops[] = {
   &dlnn_op_reshape,
   &dlnn_op_identity,
   &dlnn_op_concat,
+  &dlnn_op_expand,
   &dlnn_op_add,
   &dlnn_op_sub,
   &dlnn_op_mul,

@@ -1,0 +1,179 @@
+/* libdlnn - CTC (connectionist temporal classification): loss with its
+ * gradient, greedy and prefix beam search decoding, decoding constrained to
+ * a vocabulary or phrase list.
+ *
+ * Conventions shared by every function here:
+ * - scores are natural-log probabilities;
+ * - @input holds either logits (cfg input_is_logits = 1: a log-softmax over
+ *   the class axis is applied inside) or log-probabilities (0: used as
+ *   given, assumed normalised, as torch.nn.functional.ctc_loss expects);
+ * - the blank class is @blank (dl.ctc `blank=B`, default 0, see
+ *   dlnn_ctc_parse_meta), every other class in [0, C) is a label;
+ * - nothing here allocates per call: the loss takes a caller workspace of
+ *   dlnn_ctc_workspace_size() bytes, the beam decoder allocates its state
+ *   once in dlnn_ctc_beam_new(). */
+#ifndef DLNN_CTC_H
+#define DLNN_CTC_H
+
+#include <stdint.h>
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Parses the dl.ctc metadata value, `blank=B` (keys separated by ';',
+ * unknown keys are an error). NULL or "" leaves *blank at 0. */
+DLNN_API dlnn_code dlnn_ctc_parse_meta (const char *value, int *blank,
+    dlnn_status * st);
+
+/* ---- loss ---------------------------------------------------------- */
+
+typedef enum dlnn_ctc_reduction
+{
+  /* PyTorch's 'mean': each sequence's loss divided by its target length
+   * (at least 1), then averaged over the batch. */
+  DLNN_CTC_REDUCTION_MEAN,
+  DLNN_CTC_REDUCTION_SUM,       /* sum over the batch */
+} dlnn_ctc_reduction;
+
+typedef struct dlnn_ctc_loss_cfg
+{
+  int blank;                    /* blank class, default 0 */
+  dlnn_ctc_reduction reduction; /* default MEAN */
+  int input_is_logits;          /* 1 (default): logits; 0: log-probs */
+  int batch_first;              /* 0 (default): input [T, N, C];
+                                   1: input [N, T, C] */
+  /* Infeasible sequences (target needs more frames than the input has:
+   * S + number of adjacent repeats > input length, or probability 0):
+   * zero_infinity = 1 (default): loss 0 and gradient 0 for that sequence
+   * (PyTorch's zero_infinity=True), flagged in @infeasible;
+   * zero_infinity = 0: the call fails with DLNN_ERR_NUMERIC naming the
+   * sequence. */
+  int zero_infinity;
+} dlnn_ctc_loss_cfg;
+
+DLNN_API void dlnn_ctc_loss_cfg_init (dlnn_ctc_loss_cfg * cfg);
+
+/* Bytes of workspace dlnn_ctc_loss needs for inputs of T frames, C classes
+ * and targets of at most @max_target_len labels (the batch size does not
+ * matter: sequences are processed one after another). */
+DLNN_API size_t dlnn_ctc_workspace_size (int64_t T, int64_t C,
+    int64_t max_target_len);
+
+/* CTC loss over a batch of N sequences.
+ * @input: [T, N, C] (or [N, T, C] with batch_first), float32, row-major.
+ * @targets: labels of all sequences concatenated (PyTorch's 1-D form),
+ *   sum(target_lengths) entries, each in [0, C) and != blank.
+ * @input_lengths[N] in [0, T]; @target_lengths[N] >= 0.
+ * @loss (required): reduced loss. @seq_loss (optional, N): -log p per
+ *   sequence, unreduced and unscaled (0 for zeroed infeasible sequences).
+ * @grad (optional, same layout as @input): d(loss)/d(logits) - the gradient
+ *   w.r.t. the pre-log-softmax logits, softmax - posterior, scaled by the
+ *   reduction; for log-prob input, it is the gradient w.r.t. the logits the
+ *   log-probs came from. Frames past a sequence's input length get 0.
+ * @infeasible (optional, N): 1 where the sequence was infeasible.
+ * @workspace: at least dlnn_ctc_workspace_size (T, C, max target length)
+ *   bytes, 8-byte aligned (malloc'ed memory is). */
+DLNN_API dlnn_code dlnn_ctc_loss (const dlnn_ctc_loss_cfg * cfg,
+    const float *input, int64_t T, int64_t N, int64_t C,
+    const int32_t * targets, const int64_t * input_lengths,
+    const int64_t * target_lengths, float *loss, float *seq_loss,
+    float *grad, int *infeasible, void *workspace, size_t workspace_size,
+    dlnn_status * st);
+
+/* ---- decoding ------------------------------------------------------ */
+
+/* One output token with its time: frames are indexes into the decoded
+ * input. Greedy: start/end span the run of frames whose best class is
+ * @id, confidence = the largest posterior of @id in that run. Beam: start
+ * = end = the last frame at which fresh emissions of the token carried more
+ * of the hypothesis' probability than the mass carried over from earlier
+ * frames (where the token "fires"), confidence = the posterior of @id at
+ * that frame. */
+typedef struct dlnn_ctc_token
+{
+  int32_t id;
+  int32_t start;
+  int32_t end;
+  float confidence;
+} dlnn_ctc_token;
+
+/* Best-path decoding of one sequence @input [T, C]: argmax per frame,
+ * collapse repeats, drop blanks. Writes at most @max_tokens tokens (T is
+ * always enough) and their count to *n_tokens; *path_logp (optional) gets
+ * the log-probability of the best path. DLNN_ERR_INVALID if @max_tokens is
+ * too small. */
+DLNN_API dlnn_code dlnn_ctc_greedy (const float *input, int64_t T,
+    int64_t C, int blank, int input_is_logits, dlnn_ctc_token * tokens,
+    int64_t max_tokens, int64_t *n_tokens, float *path_logp,
+    dlnn_status * st);
+
+/* Vocabulary or phrase list: a prefix tree over allowed token sequences.
+ * Without a word boundary (boundary < 0) a final hypothesis is exactly one
+ * entry. With a word boundary token, a final hypothesis is one or more
+ * entries separated by single boundary tokens (an optional trailing
+ * boundary is accepted); a leading boundary is not. An entry may itself
+ * contain the boundary token (a phrase); where both continuing the entry
+ * and starting a new one are possible after a complete entry, the decoder
+ * continues the entry. Immutable once built; may be shared read-only by
+ * several decoders. */
+typedef struct dlnn_ctc_vocab dlnn_ctc_vocab;
+
+DLNN_API dlnn_ctc_vocab *dlnn_ctc_vocab_new (int32_t boundary,
+    dlnn_status * st);
+DLNN_API void dlnn_ctc_vocab_free (dlnn_ctc_vocab * v);
+/* Adds one entry of @n >= 1 tokens (>= 0; must not start or end with the
+ * boundary token). Duplicates are fine. */
+DLNN_API dlnn_code dlnn_ctc_vocab_add (dlnn_ctc_vocab * v,
+    const int32_t * tokens, int64_t n, dlnn_status * st);
+DLNN_API int64_t dlnn_ctc_vocab_n_entries (const dlnn_ctc_vocab * v);
+
+typedef struct dlnn_ctc_beam_cfg
+{
+  int blank;                    /* default 0 */
+  int64_t n_classes;            /* C, required */
+  int beam_size;                /* hypotheses kept per frame, default 8 */
+  /* Per-frame pruning: labels whose posterior is below this are not used to
+   * extend hypotheses at that frame (hypotheses always continue with blank
+   * or a repeat of their last token). 0 (default) disables pruning. */
+  float prune_prob;
+  int input_is_logits;          /* default 1 */
+  /* Capacity: total frames pushed between resets (default 3000). */
+  int64_t max_frames;
+  /* Optional, borrowed: must outlive the decoder. */
+  const dlnn_ctc_vocab *vocab;
+} dlnn_ctc_beam_cfg;
+
+DLNN_API void dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg);
+
+/* Prefix beam search decoder; per-stream state, allocated once. */
+typedef struct dlnn_ctc_beam dlnn_ctc_beam;
+
+DLNN_API dlnn_ctc_beam *dlnn_ctc_beam_new (const dlnn_ctc_beam_cfg * cfg,
+    dlnn_status * st);
+DLNN_API void dlnn_ctc_beam_free (dlnn_ctc_beam * b);
+/* Starts a new utterance (frame indexes restart at 0). */
+DLNN_API void dlnn_ctc_beam_reset (dlnn_ctc_beam * b);
+/* Feeds @T frames [T, C]; may be called repeatedly (streaming).
+ * DLNN_ERR_NOMEM when more than max_frames frames were pushed since the
+ * last reset; DLNN_ERR_NUMERIC for NaN input. */
+DLNN_API dlnn_code dlnn_ctc_beam_push (dlnn_ctc_beam * b,
+    const float *input, int64_t T, dlnn_status * st);
+/* Current n-best, best first, into the decoder's own buffers (valid until
+ * the next push, reset or free). @final = 1 keeps only hypotheses that are
+ * complete under the vocabulary (without a vocabulary every hypothesis
+ * is); final = 0 returns the current partial hypotheses. Returns the number
+ * of hypotheses (0..beam_size). */
+DLNN_API int dlnn_ctc_beam_nbest (dlnn_ctc_beam * b, int final);
+/* Hypothesis @i of the last dlnn_ctc_beam_nbest: tokens (borrowed), count,
+ * log-probability (sum over its alignments, as far as the beam kept them)
+ * and its share of the probability of the returned n-best, in 0..1. */
+DLNN_API dlnn_code dlnn_ctc_beam_result (const dlnn_ctc_beam * b, int i,
+    const dlnn_ctc_token ** tokens, int64_t *n_tokens, float *logp,
+    float *share, dlnn_status * st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
