@@ -92,102 +92,11 @@
 #include "config.h"
 #endif
 
-#include "gstdlclassify.h"
-#include "gstdlmodel.h"
-#include "gstdlpreproc.h"
+#include "gstdlclassify-private.h"
 
-#include <math.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (gst_dl_classify_debug);
-#define GST_CAT_DEFAULT gst_dl_classify_debug
-
-#define DEFAULT_MODEL NULL
-#define DEFAULT_LABELS_FILE NULL
-#define DEFAULT_THRESHOLD 0.0f
-#define DEFAULT_TOP_K 5
-#define DEFAULT_INFERENCE_INTERVAL 1
-#define DEFAULT_THREADS 0
-#define DEFAULT_COLOR_SPACE GST_DL_COLOR_SPACE_AUTO
-#define DEFAULT_RESIZE GST_DL_RESIZE_AUTO
-#define DEFAULT_INTERPOLATION GST_DL_INTERPOLATION_AUTO
-#define DEFAULT_INPUT_SIZE 0
-#define DEFAULT_MEAN NULL
-#define DEFAULT_STD NULL
-#define DEFAULT_INPUT_TENSOR_OFFSET 0.0f
-#define DEFAULT_INPUT_TENSOR_SCALE 255.0f
-
-enum
-{
-  PROP_0,
-  PROP_MODEL,
-  PROP_LABELS_FILE,
-  PROP_THRESHOLD,
-  PROP_TOP_K,
-  PROP_INFERENCE_INTERVAL,
-  PROP_THREADS,
-  PROP_COLOR_SPACE,
-  PROP_INPUT_WIDTH,
-  PROP_INPUT_HEIGHT,
-  PROP_RESIZE,
-  PROP_INTERPOLATION,
-  PROP_MEAN,
-  PROP_STD,
-  PROP_INPUT_TENSOR_OFFSET,
-  PROP_INPUT_TENSOR_SCALE,
-};
-
-
-/* How the model's output becomes probabilities. */
-typedef enum
-{
-  SCORES_LOGITS,                /* apply a softmax */
-  SCORES_PROBABILITIES,         /* the graph ends with Softmax */
-  SCORES_LOG_PROBABILITIES,     /* the graph ends with LogSoftmax */
-} ScoresKind;
-
-struct _GstDlClassify
-{
-  GstVideoFilter parent;
-
-  /* properties, protected by the object lock */
-  gchar *model_path;
-  gchar *labels_file;
-  gfloat threshold;
-  guint top_k;
-  guint inference_interval;
-  gint threads;
-  GstDlColorSpace color_space;
-  guint input_width, input_height;
-  GstDlResize resize;
-  GstDlInterpolation interpolation;
-  gchar *mean, *std;
-  gfloat input_tensor_offset, input_tensor_scale;
-  gboolean offset_set, scale_set;
-
-  /* set up in start() and freed in stop(); otherwise used by the streaming
-   * thread only */
-  GstDlModel *model;
-  dlnn_exec *exec;
-  dlnn_image_ctx *image;
-  float *input;                 /* the exec's input buffer */
-  guint n_classes;
-  ScoresKind scores_kind;
-  gchar **class_names;          /* "class N" when the model has no labels */
-  const gchar *const *labels;   /* model->labels or class_names */
-  gfloat *probs;                /* n_classes */
-  guint *order;                 /* n_classes; starts with the top-k ids */
-
-  /* from set_info(): everything but the plane pointers */
-  dlnn_frame frame;
-
-  /* inference-interval bookkeeping */
-  gboolean classified_once;
-  guint since_last;
-
-  /* result of the last transform_frame_ip(), attached by transform_ip() */
-  guint n_results;              /* 0 = nothing to attach */
-};
+GST_DEBUG_CATEGORY (gst_dl_classify_debug);
 
 #define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
     "xRGB, xBGR, GRAY8, I420, NV12 }"
@@ -241,208 +150,7 @@ gst_dl_classify_class_init (GstDlClassifyClass * klass)
   gobject_class->set_property = gst_dl_classify_set_property;
   gobject_class->get_property = gst_dl_classify_get_property;
 
-  /**
-   * GstDlClassify:model:
-   *
-   * The ONNX model file. Required.
-   */
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model",
-          "ONNX image classification model file (required); its dl.image "
-          "metadata sets the preprocessing", DEFAULT_MODEL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:labels-file:
-   *
-   * Text file with one label per line, overriding the model's dl.labels.
-   */
-  g_object_class_install_property (gobject_class, PROP_LABELS_FILE,
-      g_param_spec_string ("labels-file", "Labels file",
-          "Text file with one class label per line, in class order; "
-          "overrides the model's dl.labels (default: dl.labels, else "
-          "\"class N\")", DEFAULT_LABELS_FILE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:threshold:
-   *
-   * Minimum confidence of a result.
-   */
-  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
-      g_param_spec_float ("threshold", "Threshold",
-          "Minimum confidence (0..1): when the best class scores less, "
-          "nothing is attached or posted for the frame; top-k entries "
-          "below it are left out", 0.0f, 1.0f, DEFAULT_THRESHOLD,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstDlClassify:top-k:
-   *
-   * Number of best classes listed in the element message.
-   */
-  g_object_class_install_property (gobject_class, PROP_TOP_K,
-      g_param_spec_uint ("top-k", "Top K",
-          "Number of best classes in the \"top-k\" list of the element "
-          "message (at most the number of classes)", 1, G_MAXUINT,
-          DEFAULT_TOP_K,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstDlClassify:inference-interval:
-   *
-   * Classify one frame out of this many.
-   */
-  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
-      g_param_spec_uint ("inference-interval", "Inference interval",
-          "Classify every Nth frame (1 = every frame); the frames in between "
-          "pass without meta or message", 1, G_MAXUINT,
-          DEFAULT_INFERENCE_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstDlClassify:threads:
-   *
-   * Threads of the math kernels (OpenBLAS and libdlnn's own loops), set
-   * process-wide when the element starts; 0 keeps the current setting.
-   * See the Threads section above.
-   */
-  g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_int ("threads", "Threads",
-          "Threads for the math kernels (OpenBLAS), process-wide; "
-          "0 = keep the library default", 0, 1024, DEFAULT_THREADS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:color-space:
-   *
-   * Channels of the model input and their order (DL Streamer's model-proc
-   * `color_space`).
-   */
-  g_object_class_install_property (gobject_class, PROP_COLOR_SPACE,
-      g_param_spec_enum ("color-space", "Color space",
-          "Channels of the model input and their order (overrides "
-          "dl.image color)", GST_TYPE_DL_COLOR_SPACE, DEFAULT_COLOR_SPACE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:input-width:
-   *
-   * Width of the model input in pixels; 0 = from dl.image or the model's
-   * input shape.
-   */
-  g_object_class_install_property (gobject_class, PROP_INPUT_WIDTH,
-      g_param_spec_uint ("input-width", "Input width",
-          "Width of the model input (0 = from dl.image or the input shape; "
-          "needed for a dynamic input size)", 0, DLNN_IMAGE_MAX_SIZE,
-          DEFAULT_INPUT_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:input-height:
-   *
-   * Height of the model input in pixels; 0 = from dl.image or the model's
-   * input shape.
-   */
-  g_object_class_install_property (gobject_class, PROP_INPUT_HEIGHT,
-      g_param_spec_uint ("input-height", "Input height",
-          "Height of the model input (0 = from dl.image or the input shape; "
-          "needed for a dynamic input size)", 0, DLNN_IMAGE_MAX_SIZE,
-          DEFAULT_INPUT_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:resize:
-   *
-   * How a frame is fitted to the input size.
-   */
-  g_object_class_install_property (gobject_class, PROP_RESIZE,
-      g_param_spec_enum ("resize", "Resize",
-          "How a frame is fitted to the model input (overrides dl.image "
-          "resize)", GST_TYPE_DL_RESIZE, DEFAULT_RESIZE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:interpolation:
-   *
-   * Resampling filter of the resize.
-   */
-  g_object_class_install_property (gobject_class, PROP_INTERPOLATION,
-      g_param_spec_enum ("interpolation", "Interpolation",
-          "Resampling filter (overrides dl.image interp)",
-          GST_TYPE_DL_INTERPOLATION, DEFAULT_INTERPOLATION,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:mean:
-   *
-   * Per-channel mean subtracted after scaling, as in DL Streamer's
-   * model-proc `mean`: one value or three comma-separated ones in the
-   * input's channel order, e.g. "0.485,0.456,0.406".
-   */
-  g_object_class_install_property (gobject_class, PROP_MEAN,
-      g_param_spec_string ("mean", "Mean",
-          "Mean subtracted from the scaled pixel values: one value or three "
-          "comma-separated values in the input's channel order, e.g. "
-          "\"0.485,0.456,0.406\" (overrides dl.image mean)", DEFAULT_MEAN,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:std:
-   *
-   * Per-channel standard deviation dividing after the mean, as in DL
-   * Streamer's model-proc `std`: one value or three comma-separated ones.
-   */
-  g_object_class_install_property (gobject_class, PROP_STD,
-      g_param_spec_string ("std", "Standard deviation",
-          "Divisor after the mean: one value or three comma-separated "
-          "values in the input's channel order, e.g. \"0.229,0.224,0.225\" "
-          "(overrides dl.image std)", DEFAULT_STD,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:input-tensor-offset:
-   *
-   * Subtracted from every 0..255 pixel value before the division by
-   * #GstDlClassify:input-tensor-scale, as in gst-plugins-bad's
-   * onnxinference.
-   */
-  g_object_class_install_property (gobject_class, PROP_INPUT_TENSOR_OFFSET,
-      g_param_spec_float ("input-tensor-offset", "Input tensor offset",
-          "Subtracted from each 0..255 pixel value before the division by "
-          "input-tensor-scale (when set, overrides dl.image)", -G_MAXFLOAT,
-          G_MAXFLOAT, DEFAULT_INPUT_TENSOR_OFFSET,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDlClassify:input-tensor-scale:
-   *
-   * Divides every pixel value minus #GstDlClassify:input-tensor-offset, as
-   * in gst-plugins-bad's onnxinference; 255 gives 0..1.
-   */
-  g_object_class_install_property (gobject_class, PROP_INPUT_TENSOR_SCALE,
-      g_param_spec_float ("input-tensor-scale", "Input tensor scale",
-          "Divides each pixel value minus input-tensor-offset (255: 0..1; "
-          "when set, overrides 1/scale of dl.image)", G_MINFLOAT,
-          G_MAXFLOAT, DEFAULT_INPUT_TENSOR_SCALE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  gst_type_mark_as_plugin_api (GST_TYPE_DL_COLOR_SPACE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_DL_RESIZE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_DL_INTERPOLATION, 0);
+  gst_dl_classify_install_properties (gobject_class);
 
   gst_element_class_set_static_metadata (element_class,
       "Deep-learning image classifier", "Filter/Analyzer/Video",
@@ -677,31 +385,6 @@ gst_dl_classify_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The op that produces graph output @out, or NULL. */
-static const gchar *
-output_producer_op (const dlnn_graph * g, gint out)
-{
-  gint i, j;
-
-  for (i = 0; i < g->n_nodes; i++)
-    for (j = 0; j < g->nodes[i].n_outputs; j++)
-      if (g->nodes[i].outputs[j] == out)
-        return g->nodes[i].op_type;
-  return NULL;
-}
-
-/* The output must hold one score per class: every dimension but one is 1. */
-static gboolean
-output_is_vector (const dlnn_tensor * t)
-{
-  gint i, n_big = 0;
-
-  for (i = 0; i < t->ndim; i++)
-    if (t->dims[i] != 1)
-      n_big++;
-  return n_big <= 1 && t->size >= 2 && t->size <= G_MAXINT;
-}
-
 static gboolean
 gst_dl_classify_start (GstBaseTransform * trans)
 {
@@ -726,36 +409,16 @@ gst_dl_classify_start (GstBaseTransform * trans)
   model_path = g_strdup (self->model_path);
   labels_file = g_strdup (self->labels_file);
   threads = self->threads;
-  props.color_set = self->color_space != GST_DL_COLOR_SPACE_AUTO;
-  props.color = (dlnn_color) self->color_space;
-  props.resize_set = self->resize != GST_DL_RESIZE_AUTO;
-  props.resize = (dlnn_resize) self->resize;
-  props.interp_set = self->interpolation != GST_DL_INTERPOLATION_AUTO;
-  props.interp = (dlnn_interp) self->interpolation;
-  props.width = (gint) self->input_width;
-  props.height = (gint) self->input_height;
-  props.offset_set = self->offset_set;
-  props.offset = self->input_tensor_offset;
-  props.scale_set = self->scale_set;
-  props.scale = self->input_tensor_scale;
-  mean = g_strdup (self->mean);
-  std = g_strdup (self->std);
+  gst_dl_classify_copy_image_props (self, &props, &mean, &std);
   GST_OBJECT_UNLOCK (self);
 
   dlnn_status_clear (&st);
 
   if (model_path == NULL || model_path[0] == '\0')
     goto no_model;
-  if (mean != NULL && (props.n_mean = gst_dl_parse_floats (mean, props.mean)) < 0) {
-    bad_prop = "mean";
-    bad_value = mean;
+  if (!gst_dl_classify_parse_norm_props (&props, mean, std, &bad_prop,
+          &bad_value))
     goto bad_property;
-  }
-  if (std != NULL && (props.n_std = gst_dl_parse_floats (std, props.std)) < 0) {
-    bad_prop = "std";
-    bad_value = std;
-    goto bad_property;
-  }
 
   if (threads > 0)
     dlnn_set_threads (threads);
@@ -776,11 +439,11 @@ gst_dl_classify_start (GstBaseTransform * trans)
 
   out = dlnn_exec_output (self->exec, 0);
   dlnn_shape_str (out->ndim, out->dims, shape, sizeof (shape));
-  if (!output_is_vector (out))
+  if (!gst_dl_classify_output_is_vector (out))
     goto bad_output;
   self->n_classes = (guint) out->size;
 
-  last_op = output_producer_op (self->model->graph,
+  last_op = gst_dl_classify_output_producer_op (self->model->graph,
       self->model->graph->outputs[0]);
   if (g_strcmp0 (last_op, "Softmax") == 0)
     self->scores_kind = SCORES_PROBABILITIES;
@@ -1068,104 +731,6 @@ gst_dl_classify_prepare_output_buffer (GstBaseTransform * trans,
   return *outbuf != NULL ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
-/* Turns the model output into probabilities in self->probs. FALSE if they
- * are not finite. */
-static gboolean
-gst_dl_classify_scores (GstDlClassify * self, const float *out)
-{
-  guint i, n = self->n_classes;
-  gfloat *p = self->probs;
-  gfloat max;
-  gdouble sum = 0.0;
-
-  switch (self->scores_kind) {
-    case SCORES_PROBABILITIES:
-      for (i = 0; i < n; i++) {
-        p[i] = out[i];
-        sum += p[i];
-      }
-      break;
-    case SCORES_LOG_PROBABILITIES:
-      for (i = 0; i < n; i++) {
-        p[i] = expf (out[i]);
-        sum += p[i];
-      }
-      break;
-    case SCORES_LOGITS:
-      max = out[0];
-      for (i = 1; i < n; i++)
-        if (out[i] > max)
-          max = out[i];
-      for (i = 0; i < n; i++) {
-        p[i] = expf (out[i] - max);
-        sum += p[i];
-      }
-      for (i = 0; i < n; i++)
-        p[i] = (gfloat) (p[i] / sum);
-      break;
-  }
-
-  return isfinite (sum);
-}
-
-/* Class @a ranks before class @b: higher probability, ties by lower id. */
-static inline gboolean
-ranks_before (const gfloat * p, guint a, guint b)
-{
-  return p[a] > p[b] || (p[a] == p[b] && a < b);
-}
-
-/* Restores the heap property below @i of a heap of @n class ids whose root
- * is the one ranking last. */
-static void
-heap_sift_down (guint * heap, guint n, guint i, const gfloat * p)
-{
-  for (;;) {
-    guint child = 2 * i + 1, tmp;
-
-    if (child >= n)
-      return;
-    if (child + 1 < n && ranks_before (p, heap[child], heap[child + 1]))
-      child++;
-    if (!ranks_before (p, heap[i], heap[child]))
-      return;
-    tmp = heap[i];
-    heap[i] = heap[child];
-    heap[child] = tmp;
-    i = child;
-  }
-}
-
-/* Puts the @k best class ids, best first, in self->order[0..k-1]: a heap of
- * the k best so far, then sorted in place; O(n log k), no allocation. */
-static void
-gst_dl_classify_select_top (GstDlClassify * self, guint k)
-{
-  const gfloat *p = self->probs;
-  guint *heap = self->order;
-  guint i, n = self->n_classes, tmp;
-
-  for (i = 0; i < k; i++)
-    heap[i] = i;
-  for (i = k / 2; i-- > 0;)
-    heap_sift_down (heap, k, i, p);
-
-  for (i = k; i < n; i++) {
-    if (ranks_before (p, i, heap[0])) {
-      heap[0] = i;
-      heap_sift_down (heap, k, 0, p);
-    }
-  }
-
-  /* the root ranks last: move it to the end, repeat */
-  for (i = k; i-- > 1;) {
-    tmp = heap[0];
-    heap[0] = heap[i];
-    heap[i] = tmp;
-    heap_sift_down (heap, i, 0, p);
-  }
-}
-
 static GstFlowReturn
 gst_dl_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -1242,72 +807,6 @@ forward_failed:
         ("Model inference failed: %s", st.message), (NULL));
     return GST_FLOW_ERROR;
   }
-}
-
-static GstStructure *
-gst_dl_classify_result_new (GstDlClassify * self, guint rank)
-{
-  guint id = self->order[rank];
-
-  return gst_structure_new ("classification",
-      "label", G_TYPE_STRING, self->labels[id],
-      "label_id", G_TYPE_UINT, id,
-      "confidence", G_TYPE_DOUBLE, (gdouble) self->probs[id], NULL);
-}
-
-static void
-gst_dl_classify_post_message (GstDlClassify * self, GstBuffer * buf)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  GstClockTime ts = GST_BUFFER_PTS (buf);
-  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
-  GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  GValue list = G_VALUE_INIT;
-  GstStructure *s;
-  guint id = self->order[0], i;
-
-  if (GST_CLOCK_TIME_IS_VALID (ts)) {
-    stream_time = gst_segment_to_stream_time (&trans->segment,
-        GST_FORMAT_TIME, ts);
-    running_time = gst_segment_to_running_time (&trans->segment,
-        GST_FORMAT_TIME, ts);
-  }
-
-  g_value_init (&list, GST_TYPE_LIST);
-  for (i = 0; i < self->n_results; i++) {
-    GValue v = G_VALUE_INIT;
-
-    g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, gst_dl_classify_result_new (self, i));
-    gst_value_list_append_and_take_value (&list, &v);
-  }
-
-  s = gst_structure_new ("dlclassify",
-      "timestamp", G_TYPE_UINT64, ts,
-      "stream-time", G_TYPE_UINT64, stream_time,
-      "running-time", G_TYPE_UINT64, running_time,
-      "label", G_TYPE_STRING, self->labels[id],
-      "label_id", G_TYPE_UINT, id,
-      "confidence", G_TYPE_DOUBLE, (gdouble) self->probs[id], NULL);
-  gst_structure_take_value (s, "top-k", &list);
-
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-static void
-gst_dl_classify_attach_meta (GstDlClassify * self, GstBuffer * buf)
-{
-  GstVideoRegionOfInterestMeta *roi;
-  GstStructure *params;
-  guint id = self->order[0];
-
-  roi = gst_buffer_add_video_region_of_interest_meta (buf, self->labels[id],
-      0, 0, self->frame.width, self->frame.height);
-  params = gst_dl_classify_result_new (self, 0);
-  gst_structure_set (params, "model_name", G_TYPE_STRING, self->model->name,
-      NULL);
-  gst_video_region_of_interest_meta_add_param (roi, params);
 }
 
 static GstFlowReturn

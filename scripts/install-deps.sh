@@ -31,6 +31,12 @@ PKGS=(
   # audio front end vs torchaudio's MelSpectrogram (tests/audio/) on real
   # recorded speech and an espeak-ng utterance
   python3-torchaudio pocketsphinx-testdata espeak-ng
+  # speech corpus builder (scripts/make-speech-corpus.py, tests/corpus/):
+  # synthesisers and voices, sox for conversion and augmentation, the
+  # fortune cookies as text, music for mixing (opus, decoded by
+  # gst-launch-1.0 with plugins-base's opusdec)
+  flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+  sox fortunes-min warzone2100-music
 )
 # ONNX Runtime reference test (tests/nn/onnx_reference.py): node and npm to
 # install onnxruntime-node (scripts/install-onnxruntime-node.sh). Debian's
