@@ -17,6 +17,10 @@ extern "C" {
 /* Largest model file accepted. */
 #define DLNN_ONNX_MAX_FILE_SIZE ((size_t) 2 << 30)
 
+/* Maps the file and unpacks one initializer at a time, releasing its
+ * pages once converted: the peak is about one copy of the weights.
+ * Gives the same answer (a graph, or an error) as dlnn_onnx_load_memory
+ * on the file's bytes. */
 DLNN_API dlnn_code dlnn_onnx_load_file (const char *path, dlnn_graph ** out,
     dlnn_status * st);
 DLNN_API dlnn_code dlnn_onnx_load_memory (const void *data, size_t len,

@@ -23,6 +23,34 @@ dlnn_onnx_is_default_domain (const char *d)
 dlnn_code dlnn_onnx_read_node (dlnn_graph * g, const Onnx__NodeProto * np,
     size_t index, dlnn_status * st);
 
+/* A ModelProto split for streaming (onnx_wire.c): @model is a copy of
+ * the file without the graph's initializers, which lie at init_off[i]
+ * (init_len[i] bytes) in the file. @fallback: the file has no single
+ * graph field; unpack it whole instead. */
+typedef struct dlnn_onnx_split
+{
+  uint8_t *model;
+  size_t model_len;
+  size_t n_init;
+  size_t *init_off, *init_len;
+  int fallback;
+} dlnn_onnx_split;
+
+dlnn_code dlnn_onnx_split_model (const uint8_t * p, size_t len,
+    dlnn_onnx_split * s, dlnn_status * st);
+void dlnn_onnx_split_clear (dlnn_onnx_split * s);
+
+/* The name (field 8) of the TensorProto in @p, malloc()ed ("" if none);
+ * NULL if the bytes are malformed or out of memory. */
+char *dlnn_onnx_wire_tensor_name (const uint8_t * p, size_t len);
+
+/* Copies the TensorProto in @p without its raw_data (field 9) into
+ * *@copy (malloc()ed, *@copy_len bytes) and gives the place of raw_data
+ * in @p. Returns 0, 3 if there is no raw_data (then *@raw_off and
+ * *@raw_len are 0), 1 if the bytes are malformed, 2 if out of memory. */
+int dlnn_onnx_wire_strip_raw (const uint8_t * p, size_t len,
+    uint8_t ** copy, size_t * copy_len, size_t * raw_off, size_t * raw_len);
+
 /* Name of an ONNX TensorProto.DataType ("FLOAT", "INT64", ...). */
 const char *dlnn_onnx_dtype_name (int32_t data_type);
 

@@ -4,6 +4,8 @@
  * shapes, tensor sizes against the bytes present, op domains, attribute
  * types. Any problem is a status naming the file (dlnn_onnx_load_file),
  * the element of the model and the cause. */
+/* madvise (MADV_DONTNEED): posix_madvise ignores DONTNEED on glibc */
+#define _DEFAULT_SOURCE
 #include "dlnn/onnx.h"
 #include "onnx_private.h"
 #include "onnx_fold.h"
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Oldest and newest IR versions accepted (IR 3 made opset_import
  * mandatory; 10 is the newest at the time of writing). */
@@ -236,9 +240,43 @@ mismatch:
 
 /* ---- the graph ---- */
 
-static dlnn_code
-read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
+/* Where the initializers are: in the unpacked graph, or (streaming) as
+ * byte ranges of a mapped file, unpacked one at a time. */
+typedef struct init_src
 {
+  const uint8_t *base;
+  const dlnn_onnx_split *split;
+  char **names;                 /* streaming: each initializer's name */
+} init_src;
+
+static size_t
+init_count (const Onnx__GraphProto * gp, const init_src * src)
+{
+  return src ? src->split->n_init : gp->n_initializer;
+}
+
+/* Gives back the pages of the file under an initializer once converted,
+ * so that the file and the graph's copy do not add up. */
+static void
+release_range (const init_src * src, size_t off, size_t len)
+{
+  long pg = sysconf (_SC_PAGESIZE);
+  uintptr_t a, b;
+
+  if (pg <= 0)
+    return;
+  a = ((uintptr_t) (src->base + off) + (uintptr_t) pg - 1)
+      & ~(uintptr_t) (pg - 1);
+  b = (uintptr_t) (src->base + off + len) & ~(uintptr_t) (pg - 1);
+  if (b > a)
+    madvise ((void *) a, b - a, MADV_DONTNEED);
+}
+
+static dlnn_code
+read_graph (const Onnx__ModelProto * m, init_src * src, dlnn_graph * g,
+    dlnn_status * st)
+{
+  size_t n_init;
   const Onnx__GraphProto *gp = m->graph;
   declared_shape ds;
   name_set inits = { 0 };
@@ -246,19 +284,40 @@ read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
   dlnn_code ret = DLNN_OK;
   char what[300];
 
-  if (gp->n_node > DLNN_ONNX_MAX_ITEMS || gp->n_initializer >
-      DLNN_ONNX_MAX_ITEMS || gp->n_input > DLNN_ONNX_MAX_ITEMS
+  n_init = init_count (gp, src);
+  if (gp->n_node > DLNN_ONNX_MAX_ITEMS || n_init > DLNN_ONNX_MAX_ITEMS || gp->n_input > DLNN_ONNX_MAX_ITEMS
       || gp->n_output > DLNN_ONNX_MAX_ITEMS)
     return dlnn_status_set (st, DLNN_ERR_FORMAT,
         "graph has an absurd number of nodes, inputs or outputs");
   if (gp->n_sparse_initializer > 0)
     return dlnn_status_set (st, DLNN_ERR_UNSUPPORTED,
         "sparse initializers are not supported");
-  if (!name_set_init (&inits, gp->n_initializer))
+  if (!name_set_init (&inits, n_init))
     return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+  if (src) {
+    src->names = calloc (n_init ? n_init : 1, sizeof (char *));
+    if (!src->names) {
+      ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+      goto out;
+    }
+  }
 
-  for (size_t i = 0; i < gp->n_initializer; i++) {
-    const char *name = gp->initializer[i]->name;
+  for (size_t i = 0; i < n_init; i++) {
+    const char *name;
+    if (src) {
+      const dlnn_onnx_split *sp = src->split;
+      src->names[i] = dlnn_onnx_wire_tensor_name (src->base +
+          sp->init_off[i], sp->init_len[i]);
+      if (!src->names[i]) {
+        ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "not an ONNX model or truncated/corrupt file (initializer %zu "
+            "is not a valid TensorProto)", i);
+        goto out;
+      }
+      name = src->names[i];
+    } else {
+      name = gp->initializer[i]->name;
+    }
     if (!name || !*name) {
       ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
           "initializer %zu has no name", i);
@@ -301,14 +360,63 @@ read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
     }
   }
 
-  for (size_t i = 0; i < gp->n_initializer; i++) {
-    const Onnx__TensorProto *tp = gp->initializer[i];
+  for (size_t i = 0; i < n_init; i++) {
+    Onnx__TensorProto *tp;
     dlnn_tensor *t;
+    int added;
+    if (src) {
+      /* unpack all but raw_data, which is then read from the map */
+      const dlnn_onnx_split *sp = src->split;
+      const uint8_t *tb = src->base + sp->init_off[i];
+      uint8_t *copy;
+      size_t copy_len, raw_off, raw_len;
+      int r = dlnn_onnx_wire_strip_raw (tb, sp->init_len[i], &copy,
+          &copy_len, &raw_off, &raw_len);
+      if (r == 2) {
+        ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+        goto out;
+      }
+      tp = r == 1 ? NULL : onnx__tensor_proto__unpack (NULL, copy_len, copy);
+      free (copy);
+      if (tp && r == 0) {
+        if (tp->has_raw_data)
+          free (tp->raw_data.data);     /* cannot be: stripped */
+        tp->has_raw_data = 1;
+        tp->raw_data.data = (uint8_t *) tb + raw_off;
+        tp->raw_data.len = raw_len;
+      }
+      if (!tp) {
+        ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
+            "not an ONNX model or truncated/corrupt file (initializer '%s': "
+            "protobuf parse error)", src->names[i]);
+        goto out;
+      }
+    } else {
+      tp = gp->initializer[i];
+    }
     snprintf (what, sizeof (what), "initializer '%s'", tp->name);
     ret = dlnn_onnx_tensor_from_proto (tp, what, &t, st);
+    added = ret == DLNN_OK ? dlnn_graph_add_param (g, tp->name, t, 1, st)
+        : -1;
+    if (src) {
+      if (tp->has_raw_data) {   /* points into the map */
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        tp->has_raw_data = 0;
+      }
+      onnx__tensor_proto__free_unpacked (tp, NULL);
+      release_range (src, src->split->init_off[i], src->split->init_len[i]);
+      if (ret != DLNN_OK)
+        goto out;
+      if (added < 0) {
+        ret = st ? st->code : DLNN_ERR_INVALID;
+        goto out;
+      }
+      continue;
+    }
     if (ret != DLNN_OK)
       goto out;
-    if (dlnn_graph_add_param (g, tp->name, t, 1, st) < 0) {
+    if (added < 0) {
       ret = st ? st->code : DLNN_ERR_INVALID;
       goto out;
     }
@@ -412,6 +520,12 @@ read_graph (const Onnx__ModelProto * m, dlnn_graph * g, dlnn_status * st)
   }
 
 out:
+  if (src && src->names) {
+    for (size_t i = 0; i < n_init; i++)
+      free (src->names[i]);
+    free (src->names);
+    src->names = NULL;
+  }
   free (inits.slots);
   free (produced);
   return ret;
@@ -461,8 +575,8 @@ dup_or_null (const char *s)
   return d;
 }
 
-static dlnn_code load_proto (Onnx__ModelProto * m, dlnn_graph ** out,
-    dlnn_status * st);
+static dlnn_code load_proto (Onnx__ModelProto * m, init_src * src,
+    dlnn_graph ** out, dlnn_status * st);
 
 dlnn_code
 dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
@@ -489,12 +603,13 @@ dlnn_onnx_load_memory (const void *data, size_t len, dlnn_graph ** out,
     return dlnn_status_set (st, DLNN_ERR_FORMAT,
         "not an ONNX model or truncated/corrupt file (protobuf parse "
         "error)");
-  return load_proto (m, out, st);
+  return load_proto (m, NULL, out, st);
 }
 
 /* Builds the graph from an unpacked model and frees @m. */
 static dlnn_code
-load_proto (Onnx__ModelProto * m, dlnn_graph ** out, dlnn_status * st)
+load_proto (Onnx__ModelProto * m, init_src * src, dlnn_graph ** out,
+    dlnn_status * st)
 {
   dlnn_graph *g = NULL;
   int64_t opset = 0;
@@ -536,7 +651,7 @@ load_proto (Onnx__ModelProto * m, dlnn_graph ** out, dlnn_status * st)
     }
   }
 
-  ret = read_graph (m, g, st);
+  ret = read_graph (m, src, g, st);
   if (ret != DLNN_OK)
     goto out;
   ret = dlnn_onnx_fold_constants (g, st);
@@ -562,8 +677,9 @@ dlnn_onnx_load_file (const char *path, dlnn_graph ** out, dlnn_status * st)
 {
   struct stat sb;
   FILE *f;
-  uint8_t *buf;
-  size_t len, got = 0;
+  void *map;
+  dlnn_onnx_split split;
+  size_t len;
   dlnn_code ret;
 
   dlnn_status_clear (st);
@@ -600,40 +716,40 @@ dlnn_onnx_load_file (const char *path, dlnn_graph ** out, dlnn_status * st)
         (long long) sb.st_size, (size_t) DLNN_ONNX_MAX_FILE_SIZE);
   }
   len = (size_t) sb.st_size;
-  buf = malloc (len);
-  if (!buf) {
-    fclose (f);
-    return dlnn_status_set (st, DLNN_ERR_NOMEM,
-        "%s: out of memory reading %zu bytes", path, len);
-  }
-  while (got < len) {
-    size_t r = fread (buf + got, 1, len - got, f);
-    if (r == 0)
-      break;
-    got += r;
-  }
-  if (ferror (f) || got != len) {
-    ret = dlnn_status_set (st, DLNN_ERR_IO,
-        "%s: read %zu of %zu bytes: %s", path, got, len,
-        ferror (f) ? strerror (errno) : "file shrank while reading");
-    free (buf);
+  map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fileno (f), 0);
+  if (map == MAP_FAILED) {
+    ret = dlnn_status_set (st, DLNN_ERR_IO, "%s: cannot map %zu bytes: %s",
+        path, len, strerror (errno));
     fclose (f);
     return ret;
   }
   fclose (f);
 
-  /* unpack here so that the file buffer is released before the graph's
-   * tensors are made (peak: file + unpacked, not file + unpacked + graph) */
-  {
-    Onnx__ModelProto *m = onnx__model_proto__unpack (NULL, len, buf);
-    free (buf);
-    if (!m)
+  /* Unpack all but the initializers, then each initializer on its own,
+   * releasing its pages of the file once converted: the peak is about one
+   * copy of the weights, not the file + protobuf-c's copy + the graph's. */
+  ret = dlnn_onnx_split_model (map, len, &split, st);
+  if (ret == DLNN_OK && split.fallback) {
+    ret = dlnn_onnx_load_memory (map, len, out, st);
+  } else if (ret == DLNN_OK) {
+    Onnx__ModelProto *m = onnx__model_proto__unpack (NULL, split.model_len,
+        split.model);
+    free (split.model);
+    split.model = NULL;
+    if (!m) {
       ret = dlnn_status_set (st, DLNN_ERR_FORMAT,
           "not an ONNX model or truncated/corrupt file (protobuf parse "
           "error)");
-    else
-      ret = load_proto (m, out, st);
+    } else {
+      init_src src;
+      memset (&src, 0, sizeof (src));
+      src.base = map;
+      src.split = &split;
+      ret = load_proto (m, &src, out, st);
+    }
   }
+  dlnn_onnx_split_clear (&split);
+  munmap (map, len);
   if (ret != DLNN_OK)
     dlnn_status_prefix (st, "%s", path);
   return ret;

@@ -1,10 +1,11 @@
 /* libdlnn - elementwise activations: Relu, LeakyRelu, Sigmoid, Tanh.
  * Backward of Relu, Sigmoid and Tanh uses the output (y > 0 exactly where
- * x > 0), of LeakyRelu the input. Large tensors are split over threads. */
+ * x > 0), of LeakyRelu the input. Large tensors are split over threads.
+ * Sigmoid and Tanh use dlnn_vsigmoidf / dlnn_vtanhf (vmath.h), which gcc
+ * vectorises, instead of libm's expf / tanhf. */
 #include "common.h"
 #include "parallel.h"
-
-#include <math.h>
+#include "vmath.h"
 
 #define ACT_GRAIN DLNN_PAR_WORK
 
@@ -37,11 +38,11 @@ act_forward_job (void *arg, int64_t begin, int64_t end)
       break;
     case ACT_SIGMOID:
       for (int64_t i = begin; i < end; i++)
-        y[i] = 1.0f / (1.0f + expf (-x[i]));
+        y[i] = dlnn_vsigmoidf (x[i]);
       break;
     default:
       for (int64_t i = begin; i < end; i++)
-        y[i] = tanhf (x[i]);
+        y[i] = dlnn_vtanhf (x[i]);
       break;
   }
 }

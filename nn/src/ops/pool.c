@@ -5,9 +5,12 @@
  * dropped and the AveragePool divisor with count_include_pad counts only
  * the taps inside the padded input (PyTorch's convention). MaxPool stores
  * the argmax of each output (index in its input plane, int32) in the saved
- * region during training; backward recomputes it when there is none. */
+ * region during training; backward recomputes it when there is none. At
+ * inference, 2x2 and 3x3 stride-2 windows use the value-only kernels of
+ * pool_max.c. */
 #include "common.h"
 #include "parallel.h"
+#include "pool.h"
 
 #include <math.h>
 
@@ -158,6 +161,9 @@ maxpool_forward_job (void *arg, int64_t begin, int64_t end)
     float *yp = j->y + pi * ohw;
     int32_t *ip = j->idx ? j->idx + pi * ohw : NULL;
 
+    /* inference: value-only kernels (pool_max.c) when the shape has one */
+    if (!ip && dlnn_maxpool_plane_values (g, xp, yp))
+      continue;
     if (fast) {
       for (int64_t oy = 0; oy < g->oh; oy++) {
         const float *r0 = xp + 2 * oy * g->iw, *r1 = r0 + g->iw;

@@ -5,6 +5,7 @@
  * normalised over the flattened trailing dims. */
 #include "common.h"
 #include "parallel.h"
+#include "vmath.h"
 
 #include <math.h>
 
@@ -78,15 +79,21 @@ softmax_row (const float *x, float *y, int64_t len, int64_t inc, int log)
   for (int64_t i = 0; i < len; i++)
     if (x[i * inc] > mx)
       mx = x[i * inc];
-  if (inc == 1) {
+  if (inc == 1 && !log) {
+    /* exps first (a vectorised loop; fine in place), then their sum */
+    for (int64_t i = 0; i < len; i++)
+      y[i] = dlnn_vexpf (x[i] - mx);
+    for (int64_t i = 0; i < len; i++)
+      sum += y[i];
+  } else if (inc == 1) {
     for (int64_t i = 0; i < len; i++) {
-      float e = expf (x[i] - mx);
+      float e = dlnn_vexpf (x[i] - mx);
       sum += e;
-      y[i] = log ? x[i] - mx : e;
+      y[i] = x[i] - mx;
     }
   } else {
     for (int64_t i = 0; i < len; i++) {
-      float e = expf (x[i * inc] - mx);
+      float e = dlnn_vexpf (x[i * inc] - mx);
       sum += e;
       y[i * inc] = log ? x[i * inc] - mx : e;
     }
