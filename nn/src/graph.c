@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *
-dup_str (const char *s)
+char *
+dlnn_strdup (const char *s)
 {
   size_t n;
   char *d;
@@ -48,7 +48,7 @@ dlnn_graph_new (const char *name)
 
   if (!g)
     return NULL;
-  g->name = dup_str (name ? name : "graph");
+  g->name = dlnn_strdup (name ? name : "graph");
   g->opset = 13;
   return g;
 }
@@ -77,6 +77,27 @@ node_clear (dlnn_node * n)
   free (n->attrs);
   free (n->priv);
   memset (n, 0, sizeof (*n));
+}
+
+int
+dlnn_graph_remove_nodes (dlnn_graph * g, const char *removed)
+{
+  int k = 0, n = 0;
+
+  for (int i = 0; i < g->n_nodes; i++) {
+    if (removed[i]) {
+      node_clear (&g->nodes[i]);
+      n++;
+      continue;
+    }
+    if (k != i)
+      g->nodes[k] = g->nodes[i];
+    k++;
+  }
+  g->n_nodes = k;
+  if (n)
+    g->finalized = 0;
+  return n;
 }
 
 void
@@ -130,7 +151,7 @@ dlnn_graph_value (dlnn_graph * g, const char *name)
     return -1;
   v = &g->values[g->n_values];
   memset (v, 0, sizeof (*v));
-  v->name = dup_str (name);
+  v->name = dlnn_strdup (name);
   if (!v->name)
     return -1;
   v->producer = -1;
@@ -266,8 +287,8 @@ dlnn_graph_add_node (dlnn_graph * g, const char *op_type, const char *name,
     snprintf (autoname, sizeof (autoname), "%s_%d", op_type, g->n_nodes);
     name = autoname;
   }
-  n->name = dup_str (name);
-  n->op_type = dup_str (op_type);
+  n->name = dlnn_strdup (name);
+  n->op_type = dlnn_strdup (op_type);
   n->inputs = calloc ((size_t) (n_inputs ? n_inputs : 1), sizeof (int));
   n->outputs = calloc ((size_t) n_outputs, sizeof (int));
   if (!n->name || !n->op_type || !n->inputs || !n->outputs) {
@@ -319,7 +340,7 @@ attr_slot (dlnn_graph * g, int node, const char *name)
   for (int i = 0; i < n->n_attrs; i++) {
     if (strcmp (n->attrs[i].name, name) == 0) {
       attr_clear (&n->attrs[i]);
-      n->attrs[i].name = dup_str (name);
+      n->attrs[i].name = dlnn_strdup (name);
       return n->attrs[i].name ? &n->attrs[i] : NULL;
     }
   }
@@ -329,7 +350,7 @@ attr_slot (dlnn_graph * g, int node, const char *name)
   n->attrs = a;
   a = &n->attrs[n->n_attrs];
   memset (a, 0, sizeof (*a));
-  a->name = dup_str (name);
+  a->name = dlnn_strdup (name);
   if (!a->name)
     return NULL;
   n->n_attrs++;
@@ -367,7 +388,7 @@ dlnn_node_set_string (dlnn_graph * g, int node, const char *name,
   if (!a)
     return DLNN_ERR_NOMEM;
   a->type = DLNN_ATTR_STRING;
-  a->s = dup_str (v ? v : "");
+  a->s = dlnn_strdup (v ? v : "");
   return a->s ? DLNN_OK : DLNN_ERR_NOMEM;
 }
 
@@ -460,7 +481,7 @@ dlnn_graph_set_meta (dlnn_graph * g, const char *key, const char *value)
     return DLNN_ERR_INVALID;
   for (int i = 0; i < g->n_meta; i++) {
     if (strcmp (g->meta_keys[i], key) == 0) {
-      v = dup_str (value);
+      v = dlnn_strdup (value);
       if (!v)
         return DLNN_ERR_NOMEM;
       free (g->meta_values[i]);
@@ -476,8 +497,8 @@ dlnn_graph_set_meta (dlnn_graph * g, const char *key, const char *value)
   if (!v2)
     return DLNN_ERR_NOMEM;
   g->meta_values = v2;
-  g->meta_keys[g->n_meta] = dup_str (key);
-  g->meta_values[g->n_meta] = dup_str (value);
+  g->meta_keys[g->n_meta] = dlnn_strdup (key);
+  g->meta_values[g->n_meta] = dlnn_strdup (value);
   if (!g->meta_keys[g->n_meta] || !g->meta_values[g->n_meta]) {
     free (g->meta_keys[g->n_meta]);
     free (g->meta_values[g->n_meta]);

@@ -68,6 +68,14 @@ typedef struct dlnn_op
 dlnn_code dlnn_graph_infer_shapes (const dlnn_graph * g, dlnn_tensor * vals,
     dlnn_status * st);
 
+/* nn/src/graph.c: malloc()ed copy of @s (NULL for NULL). */
+char *dlnn_strdup (const char *s);
+
+/* nn/src/graph.c: frees the nodes i with removed[i] != 0, compacts
+ * g->nodes and marks the graph for dlnn_graph_finalize again. Returns the
+ * number of nodes removed. */
+int dlnn_graph_remove_nodes (dlnn_graph * g, const char *removed);
+
 /* nn/src/ops/registry.c */
 const dlnn_op *dlnn_op_find (const char *type);
 /* Names of all registered ops, NULL-terminated. */

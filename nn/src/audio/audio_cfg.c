@@ -2,8 +2,8 @@
  * The grammar is documented in dlnn/audio.h. */
 #include "audio_private.h"
 
-#include <errno.h>
-#include <locale.h>
+#include "kv.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,64 +207,6 @@ dlnn_audio_cfg_frames (const dlnn_audio_cfg * cfg, size_t n)
   return n < (size_t) d.n_fft ? 0 : 1 + (n - (size_t) d.n_fft) / d.hop;
 }
 
-/* strtof in the C locale, whole string, finite. */
-static int
-parse_float_c (const char *s, float *out)
-{
-  locale_t c_loc, old;
-  char *end = NULL;
-  float v;
-  int saved;
-
-  if (!*s)
-    return -1;
-  c_loc = newlocale (LC_NUMERIC_MASK, "C", (locale_t) 0);
-  if (c_loc == (locale_t) 0)
-    return -1;
-  old = uselocale (c_loc);
-  saved = errno;
-  errno = 0;
-  v = strtof (s, &end);
-  if (errno == ERANGE && fabsf (v) > 1.0f)
-    end = NULL;
-  errno = saved;
-  uselocale (old);
-  freelocale (c_loc);
-  if (!end || *end != '\0' || !isfinite (v))
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int
-parse_int (const char *s, int *out)
-{
-  long v = 0;
-
-  if (!*s)
-    return -1;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9')
-      return -1;
-    v = v * 10 + (*s - '0');
-    if (v > 1000000000L)
-      return -1;
-  }
-  *out = (int) v;
-  return 0;
-}
-
-static int
-parse_enum (const char *s, const char *const *names, int n)
-{
-  int i;
-
-  for (i = 0; i < n; i++)
-    if (strcmp (s, names[i]) == 0)
-      return i;
-  return -1;
-}
-
 static dlnn_code
 parse_item (const char *key, const char *value, dlnn_audio_cfg * cfg,
     int *seen, dlnn_status * st)
@@ -272,7 +214,7 @@ parse_item (const char *key, const char *value, dlnn_audio_cfg * cfg,
   int k, e = 0, n = 0;
   float f = 0.0f;
 
-  k = parse_enum (key, key_names, N_KEYS);
+  k = dlnn_kv_parse_enum (key, key_names, N_KEYS);
   if (k < 0)
     return dlnn_status_set (st, DLNN_ERR_INVALID,
         "dl.audio: unknown key '%s'", key);
@@ -288,15 +230,15 @@ parse_item (const char *key, const char *value, dlnn_audio_cfg * cfg,
     case KEY_MEL_SCALE:
     case KEY_NORM:
       if (k == KEY_FEATURES)
-        e = parse_enum (value, features_names, 1);
+        e = dlnn_kv_parse_enum (value, features_names, 1);
       else if (k == KEY_WINDOW)
-        e = parse_enum (value, window_names, 2);
+        e = dlnn_kv_parse_enum (value, window_names, 2);
       else if (k == KEY_LOG)
-        e = parse_enum (value, log_names, 3);
+        e = dlnn_kv_parse_enum (value, log_names, 3);
       else if (k == KEY_MEL_SCALE)
-        e = parse_enum (value, scale_names, 2);
+        e = dlnn_kv_parse_enum (value, scale_names, 2);
       else
-        e = parse_enum (value, norm_names, 2);
+        e = dlnn_kv_parse_enum (value, norm_names, 2);
       if (e < 0)
         return dlnn_status_set (st, DLNN_ERR_INVALID,
             "dl.audio: invalid value '%s' for key '%s'", value, key);
@@ -315,7 +257,7 @@ parse_item (const char *key, const char *value, dlnn_audio_cfg * cfg,
     case KEY_N_MELS:
     case KEY_N_FFT:
     case KEY_CENTER:
-      if (parse_int (value, &n) < 0)
+      if (dlnn_kv_parse_int (value, &n) < 0)
         return dlnn_status_set (st, DLNN_ERR_INVALID,
             "dl.audio: %s='%s' is not a non-negative integer", key, value);
       if (k == KEY_RATE)
@@ -335,7 +277,7 @@ parse_item (const char *key, const char *value, dlnn_audio_cfg * cfg,
       }
       break;
     default:
-      if (parse_float_c (value, &f) < 0)
+      if (dlnn_kv_parse_float (value, &f) < 0)
         return dlnn_status_set (st, DLNN_ERR_INVALID,
             "dl.audio: %s='%s' is not a finite number", key, value);
       if (k == KEY_WIN_MS)
@@ -421,27 +363,6 @@ dlnn_audio_cfg_parse (const char *s, dlnn_audio_cfg * cfg, dlnn_status * st)
   return DLNN_OK;
 }
 
-/* Shortest %.Ng (N = 6..9) that reads back to @v, in the C locale. */
-static void
-format_float_c (char *buf, size_t size, float v)
-{
-  locale_t c_loc, old = (locale_t) 0;
-  int prec;
-
-  c_loc = newlocale (LC_NUMERIC_MASK, "C", (locale_t) 0);
-  if (c_loc != (locale_t) 0)
-    old = uselocale (c_loc);
-  for (prec = 6; prec <= 9; prec++) {
-    snprintf (buf, size, "%.*g", prec, (double) v);
-    if (strtof (buf, NULL) == v)
-      break;
-  }
-  if (c_loc != (locale_t) 0) {
-    uselocale (old);
-    freelocale (c_loc);
-  }
-}
-
 char *
 dlnn_audio_cfg_format (const dlnn_audio_cfg * cfg)
 {
@@ -454,13 +375,13 @@ dlnn_audio_cfg_format (const dlnn_audio_cfg * cfg)
   if (dlnn_audio_cfg_validate (cfg, NULL) != DLNN_OK)
     return NULL;
   dlnn_audio_dims_get (cfg, &d);
-  format_float_c (num[0], sizeof (num[0]), cfg->win_ms);
-  format_float_c (num[1], sizeof (num[1]), cfg->hop_ms);
-  format_float_c (num[2], sizeof (num[2]), cfg->fmin);
-  format_float_c (num[3], sizeof (num[3]), d.fmax);
-  format_float_c (num[4], sizeof (num[4]), cfg->power);
-  format_float_c (num[5], sizeof (num[5]), cfg->log_offset);
-  format_float_c (num[6], sizeof (num[6]), cfg->log_floor);
+  dlnn_kv_format_float (num[0], sizeof (num[0]), cfg->win_ms);
+  dlnn_kv_format_float (num[1], sizeof (num[1]), cfg->hop_ms);
+  dlnn_kv_format_float (num[2], sizeof (num[2]), cfg->fmin);
+  dlnn_kv_format_float (num[3], sizeof (num[3]), d.fmax);
+  dlnn_kv_format_float (num[4], sizeof (num[4]), cfg->power);
+  dlnn_kv_format_float (num[5], sizeof (num[5]), cfg->log_offset);
+  dlnn_kv_format_float (num[6], sizeof (num[6]), cfg->log_floor);
   len = snprintf (buf, sizeof (buf), "rate=%d;features=%s;n_mels=%d;"
       "win_ms=%s;hop_ms=%s;n_fft=%d;fmin=%s;fmax=%s;window=%s;power=%s;"
       "log=%s;log_offset=%s;log_floor=%s;mel_scale=%s;norm=%s;center=%d",

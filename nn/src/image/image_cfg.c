@@ -2,8 +2,8 @@
  * The grammar is documented in dlnn/image.h. */
 #include "image_private.h"
 
-#include <errno.h>
-#include <locale.h>
+#include "kv.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,64 +91,6 @@ dlnn_image_cfg_validate (const dlnn_image_cfg * cfg, dlnn_status * st)
   return DLNN_OK;
 }
 
-/* strtof in the C locale, whole string, finite. */
-static int
-parse_float_c (const char *s, float *out)
-{
-  locale_t c_loc, old;
-  char *end = NULL;
-  float v;
-  int saved;
-
-  if (!*s)
-    return -1;
-  c_loc = newlocale (LC_NUMERIC_MASK, "C", (locale_t) 0);
-  if (c_loc == (locale_t) 0)
-    return -1;
-  old = uselocale (c_loc);
-  saved = errno;
-  errno = 0;
-  v = strtof (s, &end);
-  if (errno == ERANGE && fabsf (v) > 1.0f)
-    end = NULL;
-  errno = saved;
-  uselocale (old);
-  freelocale (c_loc);
-  if (!end || *end != '\0' || !isfinite (v))
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int
-parse_int (const char *s, int *out)
-{
-  long v = 0;
-
-  if (!*s)
-    return -1;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9')
-      return -1;
-    v = v * 10 + (*s - '0');
-    if (v > 1000000000L)
-      return -1;
-  }
-  *out = (int) v;
-  return 0;
-}
-
-static int
-parse_enum (const char *s, const char *const *names, int n)
-{
-  int i;
-
-  for (i = 0; i < n; i++)
-    if (strcmp (s, names[i]) == 0)
-      return i;
-  return -1;
-}
-
 /* "F" or "F,F,F" -> v[3] (one value is broadcast); returns the count. */
 static int
 parse_float_list (const char *s, float v[3])
@@ -163,7 +105,7 @@ parse_float_list (const char *s, float v[3])
     comma = strchr (p, ',');
     if (comma)
       *comma = '\0';
-    if (n == 3 || parse_float_c (p, &v[n]) < 0)
+    if (n == 3 || dlnn_kv_parse_float (p, &v[n]) < 0)
       return -1;
     n++;
     if (!comma)
@@ -183,7 +125,7 @@ parse_item (const char *key, const char *value, dlnn_image_cfg * cfg,
 {
   int k, e, n;
 
-  k = parse_enum (key, key_names, N_KEYS);
+  k = dlnn_kv_parse_enum (key, key_names, N_KEYS);
   if (k < 0)
     return dlnn_status_set (st, DLNN_ERR_INVALID,
         "dl.image: unknown key '%s'", key);
@@ -194,23 +136,23 @@ parse_item (const char *key, const char *value, dlnn_image_cfg * cfg,
 
   switch (k) {
     case KEY_COLOR:
-      if ((e = parse_enum (value, color_names, 3)) < 0)
+      if ((e = dlnn_kv_parse_enum (value, color_names, 3)) < 0)
         goto bad_value;
       cfg->color = (dlnn_color) e;
       break;
     case KEY_RESIZE:
-      if ((e = parse_enum (value, resize_names, 3)) < 0)
+      if ((e = dlnn_kv_parse_enum (value, resize_names, 3)) < 0)
         goto bad_value;
       cfg->resize = (dlnn_resize) e;
       break;
     case KEY_INTERP:
-      if ((e = parse_enum (value, interp_names, 2)) < 0)
+      if ((e = dlnn_kv_parse_enum (value, interp_names, 2)) < 0)
         goto bad_value;
       cfg->interp = (dlnn_interp) e;
       break;
     case KEY_WIDTH:
     case KEY_HEIGHT:
-      if (parse_int (value, &n) < 0 || n < 1 || n > DLNN_IMAGE_MAX_SIZE)
+      if (dlnn_kv_parse_int (value, &n) < 0 || n < 1 || n > DLNN_IMAGE_MAX_SIZE)
         return dlnn_status_set (st, DLNN_ERR_INVALID,
             "dl.image: %s='%s' is not an integer in 1..%d", key, value,
             DLNN_IMAGE_MAX_SIZE);
@@ -220,7 +162,7 @@ parse_item (const char *key, const char *value, dlnn_image_cfg * cfg,
         cfg->height = n;
       break;
     case KEY_SCALE:
-      if (parse_float_c (value, &cfg->scale) < 0)
+      if (dlnn_kv_parse_float (value, &cfg->scale) < 0)
         goto bad_number;
       break;
     case KEY_MEAN:
@@ -318,29 +260,6 @@ dlnn_image_cfg_parse (const char *s, dlnn_image_cfg * cfg, dlnn_status * st)
   return DLNN_OK;
 }
 
-/* Shortest %.Ng (N = 6..9) that reads back to @v, in the C locale. */
-static void
-format_float_c (char *buf, size_t size, float v)
-{
-  locale_t c_loc, old = (locale_t) 0;
-  float back;
-  int prec;
-
-  c_loc = newlocale (LC_NUMERIC_MASK, "C", (locale_t) 0);
-  if (c_loc != (locale_t) 0)
-    old = uselocale (c_loc);
-  for (prec = 6; prec <= 9; prec++) {
-    snprintf (buf, size, "%.*g", prec, (double) v);
-    back = strtof (buf, NULL);
-    if (back == v)
-      break;
-  }
-  if (c_loc != (locale_t) 0) {
-    uselocale (old);
-    freelocale (c_loc);
-  }
-}
-
 static void
 append (char *buf, size_t size, size_t * len, const char *s)
 {
@@ -363,7 +282,7 @@ append_list (char *buf, size_t size, size_t * len, const char *key,
     n = 1;
   append (buf, size, len, key);
   for (i = 0; i < n; i++) {
-    format_float_c (num, sizeof (num), v[i]);
+    dlnn_kv_format_float (num, sizeof (num), v[i]);
     if (i)
       append (buf, size, len, ",");
     append (buf, size, len, num);
@@ -386,7 +305,7 @@ dlnn_image_cfg_format (const dlnn_image_cfg * cfg)
       "interp=%s;scale=", color_names[cfg->color], cfg->width, cfg->height,
       resize_names[cfg->resize], interp_names[cfg->interp]);
   len = strlen (buf);
-  format_float_c (num, sizeof (num), cfg->scale);
+  dlnn_kv_format_float (num, sizeof (num), cfg->scale);
   append (buf, sizeof (buf), &len, num);
   append_list (buf, sizeof (buf), &len, ";mean=", cfg->mean, nc);
   append_list (buf, sizeof (buf), &len, ";std=", cfg->std, nc);

@@ -204,27 +204,6 @@ same_tensor (const dlnn_tensor * a, const dlnn_tensor * b)
   return memcmp (a->data, b->data, (size_t) a->size * sizeof (float)) == 0;
 }
 
-static void
-node_free_contents (dlnn_node * n)
-{
-  free (n->name);
-  free (n->op_type);
-  free (n->domain);
-  free (n->inputs);
-  free (n->outputs);
-  for (int i = 0; i < n->n_attrs; i++) {
-    dlnn_attr *a = &n->attrs[i];
-    free (a->name);
-    free (a->s);
-    free (a->floats);
-    free (a->ints);
-    dlnn_tensor_free (a->t);
-  }
-  free (n->attrs);
-  free (n->priv);
-  memset (n, 0, sizeof (*n));
-}
-
 /* Removes nodes of ops libdlnn cannot run (or foldable ones) whose
  * outputs nobody reads: what is left of a folded shape computation. */
 static void
@@ -270,7 +249,7 @@ dlnn_onnx_fold_constants (dlnn_graph * g, dlnn_status * st)
 {
   fold_run a = { 0 }, b = { 0 };
   char *removed = NULL;
-  int dynamic = 0, k;
+  int dynamic = 0;
   dlnn_code ret;
 
   for (int i = 0; i < g->n_inputs; i++)
@@ -330,17 +309,7 @@ dlnn_onnx_fold_constants (dlnn_graph * g, dlnn_status * st)
     goto out;
   }
 
-  k = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    if (removed[i]) {
-      node_free_contents (&g->nodes[i]);
-      continue;
-    }
-    if (k != i)
-      g->nodes[k] = g->nodes[i];
-    k++;
-  }
-  g->n_nodes = k;
+  dlnn_graph_remove_nodes (g, removed);
 
 out:
   free (removed);

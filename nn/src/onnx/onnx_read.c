@@ -9,6 +9,7 @@
 #include "dlnn/onnx.h"
 #include "onnx_private.h"
 #include "onnx_fold.h"
+#include "op.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -563,16 +564,7 @@ check_shapes (const Onnx__GraphProto * gp, const dlnn_graph * g,
 static char *
 dup_or_null (const char *s)
 {
-  size_t n;
-  char *d;
-
-  if (!s || !*s)
-    return NULL;
-  n = strlen (s) + 1;
-  d = malloc (n);
-  if (d)
-    memcpy (d, s, n);
-  return d;
+  return s && *s ? dlnn_strdup (s) : NULL;
 }
 
 static dlnn_code load_proto (Onnx__ModelProto * m, init_src * src,

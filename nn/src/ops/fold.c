@@ -18,27 +18,6 @@
 #include <math.h>
 #include <stdio.h>
 
-static void
-node_free_contents (dlnn_node * n)
-{
-  free (n->name);
-  free (n->op_type);
-  free (n->domain);
-  free (n->inputs);
-  free (n->outputs);
-  for (int i = 0; i < n->n_attrs; i++) {
-    dlnn_attr *a = &n->attrs[i];
-    free (a->name);
-    free (a->s);
-    free (a->floats);
-    free (a->ints);
-    dlnn_tensor_free (a->t);
-  }
-  free (n->attrs);
-  free (n->priv);
-  memset (n, 0, sizeof (*n));
-}
-
 static int
 is_type (const dlnn_node * n, const char *t)
 {
@@ -347,7 +326,7 @@ dlnn_code
 dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
 {
   char *removed;
-  int changed = 0, k;
+  int changed = 0;
   dlnn_code c;
 
   if (!g)
@@ -376,18 +355,7 @@ dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
     free (removed);
     return DLNN_OK;
   }
-  k = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    if (removed[i]) {
-      node_free_contents (&g->nodes[i]);
-      continue;
-    }
-    if (k != i)
-      g->nodes[k] = g->nodes[i];
-    k++;
-  }
-  g->n_nodes = k;
+  dlnn_graph_remove_nodes (g, removed);
   free (removed);
-  g->finalized = 0;
   return dlnn_graph_finalize (g, st);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "optim-state.h"
+#include "op.h"
 
 struct dlnn_optimizer
 {
@@ -53,16 +54,6 @@ optim_slots (const dlnn_optim_cfg * cfg)
   if (cfg->kind == DLNN_OPTIM_SGD)
     return cfg->momentum != 0.0f ? 1 : 0;
   return 2;
-}
-
-static char *
-dup_str (const char *s)
-{
-  size_t len = strlen (s) + 1;
-  char *d = malloc (len);
-  if (d)
-    memcpy (d, s, len);
-  return d;
 }
 
 dlnn_optimizer *
@@ -121,7 +112,7 @@ dlnn_optimizer_new (const dlnn_graph * g, const dlnn_optim_cfg * cfg,
       return NULL;
     }
     o->values[o->n] = i;
-    o->names[o->n] = dup_str (v->name ? v->name : "");
+    o->names[o->n] = dlnn_strdup (v->name ? v->name : "");
     if (!o->names[o->n])
       goto nomem;
     o->sizes[o->n] = v->init->size;
