@@ -235,4 +235,15 @@ dlnn_window_taps (int64_t start, int64_t kk, int64_t d, int64_t size,
   *hi = h;
 }
 
+/* shape_ops.c: forward/backward of ops whose output is their input with
+ * another shape (Identity, Flatten, Reshape, Squeeze, Unsqueeze): copy
+ * when not aliased; backward adds dout into din. */
+dlnn_code dlnn_op_copy_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
+    const dlnn_tensor * const *in, dlnn_tensor * const *out,
+    dlnn_status * st);
+dlnn_code dlnn_op_copy_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
+    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
+    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
+    dlnn_status * st);
+
 #endif

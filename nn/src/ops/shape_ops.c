@@ -3,8 +3,8 @@
  * when the executor gave them distinct buffers. */
 #include "common.h"
 
-static dlnn_code
-copy_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
+dlnn_code
+dlnn_op_copy_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, dlnn_tensor * const *out,
     dlnn_status * st)
 {
@@ -12,8 +12,8 @@ copy_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   return DLNN_OK;
 }
 
-static dlnn_code
-copy_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
+dlnn_code
+dlnn_op_copy_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, const dlnn_tensor * const *out,
     const dlnn_tensor * const *dout, dlnn_tensor * const *din,
     dlnn_status * st)
@@ -32,8 +32,8 @@ const dlnn_op dlnn_op_identity = {
   .min_inputs = 1,.max_inputs = 1,
   .min_outputs = 1,.max_outputs = 1,
   .shape = dlnn_op_shape_same,
-  .forward = copy_forward,
-  .backward = copy_backward,
+  .forward = dlnn_op_copy_forward,
+  .backward = dlnn_op_copy_backward,
   .alias_input0 = DLNN_ALIAS_ALWAYS,
 };
 
@@ -80,8 +80,8 @@ const dlnn_op dlnn_op_flatten = {
   .min_outputs = 1,.max_outputs = 1,
   .init = flatten_init,
   .shape = flatten_shape,
-  .forward = copy_forward,
-  .backward = copy_backward,
+  .forward = dlnn_op_copy_forward,
+  .backward = dlnn_op_copy_backward,
   .alias_input0 = DLNN_ALIAS_ALWAYS,
 };
 
@@ -174,7 +174,7 @@ const dlnn_op dlnn_op_reshape = {
   .min_outputs = 1,.max_outputs = 1,
   .init = reshape_init,
   .shape = reshape_shape,
-  .forward = copy_forward,
-  .backward = copy_backward,
+  .forward = dlnn_op_copy_forward,
+  .backward = dlnn_op_copy_backward,
   .alias_input0 = DLNN_ALIAS_ALWAYS,
 };

@@ -98,36 +98,14 @@ unsqueeze_shape (const dlnn_node * n, const dlnn_tensor * const *in,
   return dlnn_op_set_shape (n, out[0], nd, dims, st);
 }
 
-static dlnn_code
-squeeze_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
-    dlnn_status * st)
-{
-  dlnn_op_copy (out[0]->data, in[0]->data, in[0]->size);
-  return DLNN_OK;
-}
-
-static dlnn_code
-squeeze_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, const dlnn_tensor * const *out,
-    const dlnn_tensor * const *dout, dlnn_tensor * const *din,
-    dlnn_status * st)
-{
-  dlnn_tensor *dx = dlnn_op_din (n, din, 0);
-
-  if (dx)
-    dlnn_op_acc (dx->data, dout[0]->data, dout[0]->size);
-  return DLNN_OK;
-}
-
 const dlnn_op dlnn_op_squeeze = {
   .type = "Squeeze",
   .min_inputs = 1,.max_inputs = 2,
   .min_outputs = 1,.max_outputs = 1,
   .init = squeeze_init,
   .shape = squeeze_shape,
-  .forward = squeeze_forward,
-  .backward = squeeze_backward,
+  .forward = dlnn_op_copy_forward,
+  .backward = dlnn_op_copy_backward,
   .alias_input0 = DLNN_ALIAS_ALWAYS,
 };
 
@@ -137,7 +115,7 @@ const dlnn_op dlnn_op_unsqueeze = {
   .min_outputs = 1,.max_outputs = 1,
   .init = squeeze_init,
   .shape = unsqueeze_shape,
-  .forward = squeeze_forward,
-  .backward = squeeze_backward,
+  .forward = dlnn_op_copy_forward,
+  .backward = dlnn_op_copy_backward,
   .alias_input0 = DLNN_ALIAS_ALWAYS,
 };
