@@ -17,6 +17,13 @@ dlnn_sgemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
 }
 
 void
+dlnn_sgemv (int m, int k, const float *a, int lda, const float *x, float *y)
+{
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, m, k, 1.0f, a, lda, x, 1, 0.0f,
+      y, 1);
+}
+
+void
 dlnn_set_threads (int n)
 {
   if (n <= 0)

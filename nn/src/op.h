@@ -86,5 +86,10 @@ const char *const *dlnn_op_names (void);
 void dlnn_sgemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
     const float *a, int lda, const float *b, int ldb, float beta, float *c,
     int ldc);
+/* y[m] = A[m, k] x[k] (row-major A with row stride @lda); alpha 1,
+ * beta 0. For one row of activations against a weight matrix, where
+ * sgemm would pack the whole matrix on every call. */
+void dlnn_sgemv (int m, int k, const float *a, int lda, const float *x,
+    float *y);
 
 #endif

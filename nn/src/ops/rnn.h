@@ -13,6 +13,7 @@
 #define DLNN_OPS_RNN_H
 
 #include "common.h"
+#include "vmath.h"
 
 #include <math.h>
 
@@ -111,10 +112,34 @@ void dlnn_rnn_backward_recur (const dlnn_node * n, dlnn_tensor * const *din,
 void dlnn_rnn_load_state (const dlnn_node * n, const dlnn_tensor * init,
     const dlnn_rnn_geom * geo, int64_t d, int64_t t, float *buf);
 
+/* Gate nonlinearities: the branch-free vmath.h forms, so the gate loops
+ * vectorise. */
 static inline float
 dlnn_rnn_sigmoid (float x)
 {
-  return 1.0f / (1.0f + expf (-x));
+  return dlnn_vsigmoidf (x);
+}
+
+static inline float
+dlnn_rnn_tanh (float x)
+{
+  return dlnn_vtanhf (x);
+}
+
+/* rows x @n columns of out = a[rows, k] * w[n, k]^T (@lda row stride of
+ * a, @ldo of out): one GEMV per row when there are few rows (streaming,
+ * batch 1), where sgemm would repack @w on every time step. */
+static inline void
+dlnn_rnn_matmul_wt (int64_t rows, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *w, float *out, int64_t ldo)
+{
+  if (rows <= 2) {
+    for (int64_t r = 0; r < rows; r++)
+      dlnn_sgemv ((int) n, (int) k, w, (int) k, a + r * lda, out + r * ldo);
+  } else {
+    dlnn_sgemm (0, 1, (int) rows, (int) n, (int) k, 1.0f, a, (int) lda, w,
+        (int) k, 0.0f, out, (int) ldo);
+  }
 }
 
 #endif

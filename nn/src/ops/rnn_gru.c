@@ -94,36 +94,36 @@ gru_forward_dir (const dlnn_node * n, const dlnn_tensor * const *in,
     int64_t t = dlnn_rnn_time (n, geo, d, s);
     const float *hp_t = hprev + t * geo->ts * h;
 
-    dlnn_sgemm (0, 1, (int) nb, (int) (lbr ? gh : 2 * h), (int) h, 1.0f,
-        hp_t, (int) (geo->bs * h), rd, (int) h, 0.0f, rh, (int) gh);
+    dlnn_rnn_matmul_wt (nb, lbr ? gh : 2 * h, h, hp_t, geo->bs * h, rd, rh,
+        gh);
     for (int64_t b = 0; b < nb; b++) {
       int64_t row = t * geo->ts + b * geo->bs;
       float *g = gates + row * gh, *rb = rh + b * gh;
       const float *hp = hprev + row * h;
-      for (int64_t j = 0; j < h; j++) {
-        float zg = dlnn_rnn_sigmoid (g[j] + rb[j]);
-        float rg = dlnn_rnn_sigmoid (g[h + j] + rb[h + j]);
-        g[j] = zg;
-        g[h + j] = rg;
-        if (lbr) {
-          float l = rb[2 * h + j] + (rbh ? rbh[j] : 0.0f);
-          lin[row * h + j] = l;
-          g[2 * h + j] = tanhf (g[2 * h + j] + rg * l);
-        } else {
-          rhp[b * h + j] = rg * hp[j];
-        }
+      /* z and r are contiguous: one vectorised loop over 2h */
+      for (int64_t j = 0; j < 2 * h; j++)
+        g[j] = dlnn_rnn_sigmoid (g[j] + rb[j]);
+      if (lbr) {
+        float *lr = lin + row * h;
+        for (int64_t j = 0; j < h; j++)
+          lr[j] = rb[2 * h + j] + (rbh ? rbh[j] : 0.0f);
+        for (int64_t j = 0; j < h; j++)
+          g[2 * h + j] = dlnn_rnn_tanh (g[2 * h + j] + g[h + j] * lr[j]);
+      } else {
+        for (int64_t j = 0; j < h; j++)
+          rhp[b * h + j] = g[h + j] * hp[j];
       }
     }
     if (!lbr)
-      dlnn_sgemm (0, 1, (int) nb, (int) h, (int) h, 1.0f, rhp, (int) h,
-          rd + 2 * h * h, (int) h, 0.0f, rh + 2 * h, (int) gh);
+      dlnn_rnn_matmul_wt (nb, h, h, rhp, h, rd + 2 * h * h, rh + 2 * h, gh);
     for (int64_t b = 0; b < nb; b++) {
       int64_t row = t * geo->ts + b * geo->bs;
       float *g = gates + row * gh, *hc = hcur + b * h;
       const float *hp = hprev + row * h;
       if (!lbr)
         for (int64_t j = 0; j < h; j++)
-          g[2 * h + j] = tanhf (g[2 * h + j] + rh[b * gh + 2 * h + j]);
+          g[2 * h + j] = dlnn_rnn_tanh (g[2 * h + j] + rh[b * gh + 2 * h
+                  + j]);
       for (int64_t j = 0; j < h; j++)
         hc[j] = (1.0f - g[j]) * g[2 * h + j] + g[j] * hp[j];
       if (y)

@@ -93,34 +93,36 @@ lstm_forward_dir (const dlnn_node * n, const dlnn_tensor * const *in,
   for (int64_t s = 0; s < geo->t; s++) {
     int64_t t = dlnn_rnn_time (n, geo, d, s);
 
-    dlnn_sgemm (0, 1, (int) nb, (int) gh, (int) h, 1.0f,
-        hprev + t * geo->ts * h, (int) (geo->bs * h), rd, (int) h, 0.0f, rh,
-        (int) gh);
+    dlnn_rnn_matmul_wt (nb, gh, h, hprev + t * geo->ts * h, geo->bs * h, rd,
+        rh, gh);
     for (int64_t b = 0; b < nb; b++) {
       int64_t row = t * geo->ts + b * geo->bs;
       float *g = gates + row * gh, *rb = rh + b * gh;
       float *hc = hcur + b * h, *cc = ccur + b * h;
       const float *cp = cprev + row * h;
-      for (int64_t j = 0; j < h; j++) {
-        float ai = g[j] + rb[j], af = g[2 * h + j] + rb[2 * h + j];
-        float ig, fg, cg, og, cn;
-        if (pi) {
-          ai += pi[j] * cp[j];
-          af += pf[j] * cp[j];
+      /* gate order i, o, f, c; short loops that gcc vectorises */
+      for (int64_t j = 0; j < gh; j++)
+        g[j] += rb[j];
+      if (pi)
+        for (int64_t j = 0; j < h; j++) {
+          g[j] += pi[j] * cp[j];
+          g[2 * h + j] += pf[j] * cp[j];
         }
-        ig = dlnn_rnn_sigmoid (ai);
-        fg = dlnn_rnn_sigmoid (af);
-        cg = tanhf (g[3 * h + j] + rb[3 * h + j]);
-        cn = fg * cp[j] + ig * cg;
-        og = dlnn_rnn_sigmoid (g[h + j] + rb[h + j] + (po ? po[j] * cn
-                : 0.0f));
-        g[j] = ig;
-        g[h + j] = og;
-        g[2 * h + j] = fg;
-        g[3 * h + j] = cg;
-        cc[j] = cn;
-        hc[j] = og * tanhf (cn);
-      }
+      for (int64_t j = 0; j < h; j++)
+        g[j] = dlnn_rnn_sigmoid (g[j]);
+      for (int64_t j = 2 * h; j < 3 * h; j++)
+        g[j] = dlnn_rnn_sigmoid (g[j]);
+      for (int64_t j = 3 * h; j < 4 * h; j++)
+        g[j] = dlnn_rnn_tanh (g[j]);
+      for (int64_t j = 0; j < h; j++)
+        cc[j] = g[2 * h + j] * cp[j] + g[j] * g[3 * h + j];
+      if (po)
+        for (int64_t j = 0; j < h; j++)
+          g[h + j] += po[j] * cc[j];
+      for (int64_t j = h; j < 2 * h; j++)
+        g[j] = dlnn_rnn_sigmoid (g[j]);
+      for (int64_t j = 0; j < h; j++)
+        hc[j] = g[h + j] * dlnn_rnn_tanh (cc[j]);
       if (y)
         memcpy (y->data + dlnn_rnn_y_off (n, geo, t, d, b), hc,
             (size_t) h * sizeof (float));
@@ -215,7 +217,7 @@ lstm_backward_dir (const dlnn_node * n, const dlnn_tensor * const *in,
         dlnn_op_acc (dhb, dy->data + dlnn_rnn_y_off (n, geo, t, d, b), h);
       for (int64_t j = 0; j < h; j++) {
         float ig = g[j], og = g[h + j], fg = g[2 * h + j], cg = g[3 * h + j];
-        float cn = fg * cp[j] + ig * cg, tc = tanhf (cn);
+        float cn = fg * cp[j] + ig * cg, tc = dlnn_rnn_tanh (cn);
         float dao = dhb[j] * tc * og * (1.0f - og);
         float dcv = dcb[j] + dhb[j] * og * (1.0f - tc * tc);
         float dai, daf;
