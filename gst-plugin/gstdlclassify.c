@@ -98,8 +98,7 @@
 
 GST_DEBUG_CATEGORY (gst_dl_classify_debug);
 
-#define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
-    "xRGB, xBGR, GRAY8, I420, NV12 }"
+#define VIDEO_FORMATS GST_DL_VIDEO_FORMATS
 
 static GstStaticPadTemplate gst_dl_classify_sink_template =
 GST_STATIC_PAD_TEMPLATE ("sink",
@@ -608,89 +607,11 @@ gst_dl_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstDlClassify *self = GST_DL_CLASSIFY (filter);
   dlnn_frame *f = &self->frame;
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
-  gboolean is_yuv = GST_VIDEO_INFO_IS_YUV (in_info);
 
-  memset (f, 0, sizeof (*f));
-
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB:
-      f->format = DLNN_PIX_RGB;
-      break;
-    case GST_VIDEO_FORMAT_BGR:
-      f->format = DLNN_PIX_BGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBA:
-      f->format = DLNN_PIX_RGBA;
-      break;
-    case GST_VIDEO_FORMAT_BGRA:
-      f->format = DLNN_PIX_BGRA;
-      break;
-    case GST_VIDEO_FORMAT_ARGB:
-      f->format = DLNN_PIX_ARGB;
-      break;
-    case GST_VIDEO_FORMAT_ABGR:
-      f->format = DLNN_PIX_ABGR;
-      break;
-    case GST_VIDEO_FORMAT_RGBx:
-      f->format = DLNN_PIX_RGBX;
-      break;
-    case GST_VIDEO_FORMAT_BGRx:
-      f->format = DLNN_PIX_BGRX;
-      break;
-    case GST_VIDEO_FORMAT_xRGB:
-      f->format = DLNN_PIX_XRGB;
-      break;
-    case GST_VIDEO_FORMAT_xBGR:
-      f->format = DLNN_PIX_XBGR;
-      break;
-    case GST_VIDEO_FORMAT_GRAY8:
-      f->format = DLNN_PIX_GRAY8;
-      break;
-    case GST_VIDEO_FORMAT_I420:
-      f->format = DLNN_PIX_I420;
-      break;
-    case GST_VIDEO_FORMAT_NV12:
-      f->format = DLNN_PIX_NV12;
-      break;
-    default:
-      goto unsupported_format;
-  }
-
-  f->width = GST_VIDEO_INFO_WIDTH (in_info);
-  f->height = GST_VIDEO_INFO_HEIGHT (in_info);
-
-  /* Unknown range: limited for YUV, full for gray and RGB (as videoconvert
-   * does). */
-  switch (in_info->colorimetry.range) {
-    case GST_VIDEO_COLOR_RANGE_0_255:
-      f->full_range = 1;
-      break;
-    case GST_VIDEO_COLOR_RANGE_16_235:
-      f->full_range = 0;
-      break;
-    default:
-      f->full_range = is_yuv ? 0 : 1;
-      break;
-  }
-
-  switch (in_info->colorimetry.matrix) {
-    case GST_VIDEO_COLOR_MATRIX_BT709:
-    case GST_VIDEO_COLOR_MATRIX_SMPTE240M:
-      f->matrix = DLNN_YUV_BT709;
-      break;
-    case GST_VIDEO_COLOR_MATRIX_BT2020:
-      GST_WARNING_OBJECT (self, "BT.2020 matrix approximated by BT.709");
-      f->matrix = DLNN_YUV_BT709;
-      break;
-    case GST_VIDEO_COLOR_MATRIX_BT601:
-    case GST_VIDEO_COLOR_MATRIX_FCC:
-      f->matrix = DLNN_YUV_BT601;
-      break;
-    default:
-      /* as gst_video_info_from_caps() defaults: BT.709 above SD */
-      f->matrix = f->height > 576 ? DLNN_YUV_BT709 : DLNN_YUV_BT601;
-      break;
-  }
+  if (!gst_dl_frame_from_video_info (in_info, f))
+    goto unsupported_format;
+  if (in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT2020)
+    GST_WARNING_OBJECT (self, "BT.2020 matrix approximated by BT.709");
 
   GST_DEBUG_OBJECT (self, "%s %dx%d, %s range, %s matrix",
       gst_video_format_to_string (format), f->width, f->height,

@@ -400,3 +400,121 @@ gst_dl_model_post_error (GstElement * element, const GError * error)
   GST_ELEMENT_ERROR (element, RESOURCE, FAILED, ("%s", error->message),
       (NULL));
 }
+
+gboolean
+gst_dl_model_speech_input (GstDlModel * model, GstDlSpeechInput * out,
+    GError ** error)
+{
+  const dlnn_graph *g;
+  const dlnn_value *in;
+  const gchar *meta, *ctc;
+  gchar shape[160];
+  dlnn_status st;
+  gint i;
+
+  g_return_val_if_fail (model != NULL && out != NULL, FALSE);
+
+  g = model->graph;
+  dlnn_status_clear (&st);
+  memset (out, 0, sizeof (*out));
+
+  if (model->task != NULL && strcmp (model->task, "speech") != 0)
+    goto wrong_task;
+  meta = dlnn_graph_get_meta (g, "dl.audio");
+  if (meta == NULL)
+    goto no_audio;
+  if (dlnn_audio_cfg_parse (meta, &out->audio, &st) != DLNN_OK)
+    goto bad_audio;
+  out->n_mels = out->audio.n_mels;
+
+  if (g->n_inputs != 1)
+    goto wrong_input_count;
+  in = &g->values[g->inputs[0]];
+  dlnn_shape_str (in->ndim, in->dims, shape, sizeof (shape));
+  if (in->ndim != 3 || !batch_ok (in->dims[0]) ||
+      !dim_ok (in->dims[2], out->n_mels) || in->dims[1] == 0)
+    goto bad_input;
+  if (g->n_outputs < 1)
+    goto no_output;
+
+  if (model->labels == NULL || model->n_labels < 2)
+    goto no_labels;
+  out->n_classes = model->n_labels;
+
+  ctc = dlnn_graph_get_meta (g, "dl.ctc");
+  if (dlnn_ctc_parse_meta (ctc, &out->blank, &st) != DLNN_OK)
+    goto bad_ctc;
+  if (out->blank < 0 || out->blank >= out->n_classes)
+    goto bad_blank;
+
+  out->boundary = -1;
+  for (i = 0; i < model->n_labels; i++)
+    if (i != out->blank && strcmp (model->labels[i], " ") == 0)
+      out->boundary = i;
+  return TRUE;
+
+  /* ERRORS */
+wrong_task:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" is a \"%s\" model (dl.task), not a speech model.",
+        model->path, model->task);
+    return FALSE;
+  }
+no_audio:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has no dl.audio metadata: a speech model must "
+        "say how its log-mel input is computed.", model->path);
+    return FALSE;
+  }
+bad_audio:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has invalid dl.audio metadata \"%s\": %s",
+        model->path, meta, st.message);
+    return FALSE;
+  }
+wrong_input_count:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has %d inputs; a speech model has exactly one.",
+        model->path, g->n_inputs);
+    return FALSE;
+  }
+bad_input:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\": input %s is not [N, T, %d] log-mel frames "
+        "(n_mels=%d in dl.audio).", model->path, shape, out->n_mels,
+        out->n_mels);
+    return FALSE;
+  }
+no_output:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has no output.", model->path);
+    return FALSE;
+  }
+no_labels:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has no dl.labels (the CTC output symbols, "
+        "\"<blank>\" first).", model->path);
+    return FALSE;
+  }
+bad_ctc:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\" has invalid dl.ctc metadata \"%s\": %s",
+        model->path, ctc, st.message);
+    return FALSE;
+  }
+bad_blank:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Model file \"%s\": dl.ctc blank=%d is not one of its %d labels.",
+        model->path, out->blank, out->n_classes);
+    return FALSE;
+  }
+}

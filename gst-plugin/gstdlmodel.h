@@ -88,6 +88,32 @@ gboolean gst_dl_model_image_input (GstDlModel * model,
     const GstDlImageProps * props, dlnn_image_cfg * cfg, gint * ndim,
     gint64 * dims, GError ** error);
 
+/**
+ * GstDlSpeechInput:
+ *
+ * What a speech model (dl.task=speech, see the model contract in
+ * README.md) says about its input and output: the resolved dl.audio front
+ * end, the number of output symbols (= dl.labels), the CTC blank (dl.ctc)
+ * and the word boundary (the index of the label " ", -1 if none).
+ */
+typedef struct _GstDlSpeechInput
+{
+  dlnn_audio_cfg audio;
+  gint n_mels;
+  gint n_classes;
+  gint blank;
+  gint boundary;
+} GstDlSpeechInput;
+
+/* Checks that @model is a speech model: dl.task "speech" (or absent),
+ * valid dl.audio, one input of rank 3 [N, T, n_mels] (N and T 1 or
+ * dynamic, n_mels the dl.audio one or dynamic), dl.labels present with
+ * "<blank>"-style blank at the dl.ctc index, valid dl.ctc.  On failure sets
+ * @error (GST_RESOURCE_ERROR_SETTINGS) naming the file and the reason. The
+ * output shape is checked by the element (it needs a run). */
+gboolean gst_dl_model_speech_input (GstDlModel * model,
+    GstDlSpeechInput * out, GError ** error);
+
 /* Posts @error (from the functions above) as an element error on
  * @element, keeping its domain and code. */
 void gst_dl_model_post_error (GstElement * element, const GError * error);

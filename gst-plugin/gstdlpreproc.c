@@ -98,3 +98,94 @@ gst_dl_parse_floats (const gchar * s, gfloat * v)
   g_strfreev (parts);
   return n;
 }
+
+gboolean
+gst_dl_frame_from_video_info (const GstVideoInfo * info, dlnn_frame * frame)
+{
+  dlnn_frame *f = frame;
+  GstVideoFormat format = GST_VIDEO_INFO_FORMAT (info);
+  gboolean is_yuv = GST_VIDEO_INFO_IS_YUV (info);
+
+  memset (f, 0, sizeof (*f));
+
+  switch (format) {
+    case GST_VIDEO_FORMAT_RGB:
+      f->format = DLNN_PIX_RGB;
+      break;
+    case GST_VIDEO_FORMAT_BGR:
+      f->format = DLNN_PIX_BGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBA:
+      f->format = DLNN_PIX_RGBA;
+      break;
+    case GST_VIDEO_FORMAT_BGRA:
+      f->format = DLNN_PIX_BGRA;
+      break;
+    case GST_VIDEO_FORMAT_ARGB:
+      f->format = DLNN_PIX_ARGB;
+      break;
+    case GST_VIDEO_FORMAT_ABGR:
+      f->format = DLNN_PIX_ABGR;
+      break;
+    case GST_VIDEO_FORMAT_RGBx:
+      f->format = DLNN_PIX_RGBX;
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      f->format = DLNN_PIX_BGRX;
+      break;
+    case GST_VIDEO_FORMAT_xRGB:
+      f->format = DLNN_PIX_XRGB;
+      break;
+    case GST_VIDEO_FORMAT_xBGR:
+      f->format = DLNN_PIX_XBGR;
+      break;
+    case GST_VIDEO_FORMAT_GRAY8:
+      f->format = DLNN_PIX_GRAY8;
+      break;
+    case GST_VIDEO_FORMAT_I420:
+      f->format = DLNN_PIX_I420;
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      f->format = DLNN_PIX_NV12;
+      break;
+    default:
+      return FALSE;
+  }
+
+  f->width = GST_VIDEO_INFO_WIDTH (info);
+  f->height = GST_VIDEO_INFO_HEIGHT (info);
+
+  /* Unknown range: limited for YUV, full for gray and RGB (as videoconvert
+   * does). */
+  switch (info->colorimetry.range) {
+    case GST_VIDEO_COLOR_RANGE_0_255:
+      f->full_range = 1;
+      break;
+    case GST_VIDEO_COLOR_RANGE_16_235:
+      f->full_range = 0;
+      break;
+    default:
+      f->full_range = is_yuv ? 0 : 1;
+      break;
+  }
+
+  switch (info->colorimetry.matrix) {
+    case GST_VIDEO_COLOR_MATRIX_BT709:
+    case GST_VIDEO_COLOR_MATRIX_SMPTE240M:
+      f->matrix = DLNN_YUV_BT709;
+      break;
+    case GST_VIDEO_COLOR_MATRIX_BT2020:
+      f->matrix = DLNN_YUV_BT709;
+      break;
+    case GST_VIDEO_COLOR_MATRIX_BT601:
+    case GST_VIDEO_COLOR_MATRIX_FCC:
+      f->matrix = DLNN_YUV_BT601;
+      break;
+    default:
+      /* as gst_video_info_from_caps() defaults: BT.709 above SD */
+      f->matrix = f->height > 576 ? DLNN_YUV_BT709 : DLNN_YUV_BT601;
+      break;
+  }
+
+  return TRUE;
+}

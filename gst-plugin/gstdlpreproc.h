@@ -12,6 +12,7 @@
 #define __GST_DL_PREPROC_H__
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <dlnn/dlnn.h>
 
 G_BEGIN_DECLS
@@ -52,6 +53,18 @@ GType gst_dl_interpolation_get_type (void);
 /* "F" or "F,F,F" (C locale, spaces around the numbers allowed, finite)
  * into @v[3]; returns the count (1 or 3) or -1. */
 gint gst_dl_parse_floats (const gchar * s, gfloat * v);
+
+/* The raw video formats libdlnn's image front end reads (dlnn_pixfmt). */
+#define GST_DL_VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, " \
+    "BGRx, xRGB, xBGR, GRAY8, I420, NV12 }"
+
+/* Fills @frame (everything but the plane pointers and strides) from
+ * @info: pixel format, size, YUV range and matrix (unknown range: limited
+ * for YUV, full for gray and RGB, as videoconvert does; unknown matrix:
+ * BT.709 above 576 lines, else BT.601; BT.2020 approximated by BT.709).
+ * FALSE if the format is not one of GST_DL_VIDEO_FORMATS. */
+gboolean gst_dl_frame_from_video_info (const GstVideoInfo * info,
+    dlnn_frame * frame);
 
 G_END_DECLS
 

@@ -15,6 +15,8 @@
 #include <gst/gst.h>
 
 #include "gstdlclassify.h"
+#include "gstdlspeech.h"
+#include "gstdltag.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -22,6 +24,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (dlclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (dlspeech, plugin);
+  ret |= GST_ELEMENT_REGISTER (dltag, plugin);
 
   return ret;
 }

@@ -7,7 +7,7 @@ PKGS=(
   # build
   build-essential meson ninja-build pkg-config
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libopenblas-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libcairo2-dev
   # run the demo and the pipeline tests
@@ -36,7 +36,13 @@ PKGS=(
   # fortune cookies as text, music for mixing (opus, decoded by
   # gst-launch-1.0 with plugins-base's opusdec)
   flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
-  sox fortunes-min warzone2100-music
+  sox fortunes-min fortunes warzone2100-music
+  # audio event corpus (scripts/make-tag-corpus.py): game music, crowd /
+  # applause, claps and effects recordings
+  wesnoth-1.16-music frozen-bubble-data lincity-ng-data sonic-pi-samples
+  # n-gram LM for CTC decoding (scripts/make-lm.sh, tests/nn ctc-lm-en-us):
+  # pocketsphinx's en-us trigram LM converted to ARPA by sphinx_lm_convert
+  sphinxbase-utils pocketsphinx-en-us
 )
 # ONNX Runtime reference test (tests/nn/onnx_reference.py): node and npm to
 # install onnxruntime-node (scripts/install-onnxruntime-node.sh). Debian's

@@ -4,8 +4,10 @@
 Voices: espeak-ng (English accents x variants), flite (kal16, awb, rms,
 slt) and festival (festvox-kallpc16k, festvox-kdlpc16k,
 festvox-us-slt-hts). Text: the fortune cookie files of Debian's
-fortunes-min package (/usr/share/games/fortunes/{fortunes,literature,
-riddles}), which no evaluation in this project uses. Text is normalised to
+fortunes-min and fortunes packages (/usr/share/games/fortunes, about 24k
+sentences), which no evaluation in this project uses; sentences sharing
+four words in a row with a benchmark reference (bench/speech-refs.tsv)
+are dropped as well. Text is normalised to
 the model alphabet (lowercase a-z, apostrophe, space): digits are spelled
 out, other characters dropped.
 
@@ -45,11 +47,41 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 RATE = 16000
-TEXT_FILES = ["/usr/share/games/fortunes/fortunes",
-              "/usr/share/games/fortunes/literature",
-              "/usr/share/games/fortunes/riddles"]
-TEXT_SOURCE = ("Debian package fortunes-min (fortune-mod 1.99.1): "
-               "/usr/share/games/fortunes/{fortunes,literature,riddles}")
+FORTUNE_DIR = "/usr/share/games/fortunes"
+# every English fortune file of Debian's fortunes-min and fortunes packages
+# except pictures and the list of untranslated strings
+FORTUNE_SKIP = {"ascii-art", "translate-me"}
+TEXT_SOURCE = ("Debian packages fortunes-min and fortunes (fortune-mod "
+               "1.99.1): every file of /usr/share/games/fortunes except "
+               "ascii-art and translate-me; sentences sharing 4 words in a "
+               "row with an evaluation reference (bench/speech-refs.tsv) "
+               "are dropped")
+EVAL_REFS = os.path.join (os.path.dirname (os.path.abspath (__file__)),
+                          os.pardir, "bench", "speech-refs.tsv")
+
+
+def text_files ():
+  files = []
+  for f in sorted (os.listdir (FORTUNE_DIR)):
+    path = os.path.join (FORTUNE_DIR, f)
+    if ("." in f or f in FORTUNE_SKIP or not os.path.isfile (path)):
+      continue
+    files.append (path)
+  return files
+
+
+def eval_ngrams (n=4):
+  """4-grams of every evaluation reference: no training text may hold one."""
+  grams = set ()
+  if not os.path.exists (EVAL_REFS):
+    return grams
+  with open (EVAL_REFS) as f:
+    for line in f:
+      if line.startswith ("#") or "\t" not in line:
+        continue
+      w = line.rstrip ("\n").split ("\t")[-1].split ()
+      grams.update (tuple (w[i:i + n]) for i in range (len (w) - n + 1))
+  return grams
 MUSIC_GLOB = "/usr/share/games/warzone2100/music/**/*.opus"
 MUSIC_SOURCE = "Debian package warzone2100-music (opus), via gst-launch-1.0"
 
@@ -156,7 +188,8 @@ def normalise (text):
 
 def load_sentences ():
   sentences = set ()
-  for path in TEXT_FILES:
+  banned = eval_ngrams ()
+  for path in text_files ():
     with open (path, encoding="utf-8", errors="replace") as f:
       cookies = f.read ().split ("\n%\n")
     for cookie in cookies:
@@ -166,7 +199,10 @@ def load_sentences ():
       body = re.sub (r"(?m)^\s*[QA]:\s*", "", body).replace ("\n", " ")
       for s in re.split (r"(?<=[.!?])\s+", body):
         n = normalise (s)
-        if 3 <= len (n.split ()) <= 25 and re.search ("[a-z]", n):
+        w = n.split ()
+        if (3 <= len (w) <= 25 and re.search ("[a-z]", n) and
+            not any (tuple (w[i:i + 4]) in banned
+                     for i in range (len (w) - 3))):
           sentences.add (n)
   return sorted (sentences)
 

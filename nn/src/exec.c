@@ -37,6 +37,16 @@ struct dlnn_exec
   size_t saved_floats;
   float *workspace;
   size_t workspace_floats;
+  /* capacities (floats) of the four buffers above: a plan that fits
+   * reuses them, so reshaping to a shape no larger than an earlier one
+   * allocates nothing */
+  size_t arena_cap, grad_cap, saved_cap, workspace_cap;
+  /* planner scratch, kept between plans: n_values + 1 entries each, and
+   * the free list with its capacity */
+  size_t *plan_off;
+  int *plan_root, *plan_last;
+  void *plan_blocks;
+  int plan_blocks_cap;
 
   /* DLNN_PROFILE=1 at dlnn_exec_new: seconds spent per node in forward,
    * accumulated (NULL when off: one branch per node) */
@@ -119,7 +129,22 @@ free_plan (dlnn_exec * e)
   e->arena = e->grad_arena = e->saved_arena = e->workspace = NULL;
   e->arena_floats = e->grad_arena_floats = e->saved_floats = 0;
   e->workspace_floats = 0;
+  e->arena_cap = e->grad_cap = e->saved_cap = e->workspace_cap = 0;
   e->planned = 0;
+}
+
+/* Makes *@buf (capacity *@cap floats, 64-byte aligned) hold at least @n
+ * floats (at least 16): reused when it fits, else replaced. */
+static int
+ensure_floats (float **buf, size_t *cap, size_t n)
+{
+  n = n < 16 ? 16 : (n + 15) & ~(size_t) 15;
+  if (*buf && *cap >= n)
+    return 1;
+  free (*buf);
+  *buf = aligned_alloc (64, n * sizeof (float));
+  *cap = *buf ? n : 0;
+  return *buf != NULL;
 }
 
 void
@@ -128,6 +153,10 @@ dlnn_exec_free (dlnn_exec * e)
   if (!e)
     return;
   free_plan (e);
+  free (e->plan_off);
+  free (e->plan_root);
+  free (e->plan_last);
+  free (e->plan_blocks);
   free (e->in_ndim);
   free (e->in_dims);
   free (e->in_set);
@@ -242,15 +271,16 @@ plan (dlnn_exec * e, dlnn_status * st)
   dlnn_graph *g = e->g;
   int train = (e->flags & DLNN_EXEC_TRAINING) != 0;
   int nv = g->n_values, nn = g->n_nodes;
-  size_t *off = NULL;
-  int *root = NULL, *last_use = NULL;
+  size_t *off;
+  int *root, *last_use;
   planner p = { 0 };
   dlnn_code ret = DLNN_OK;
   const dlnn_tensor *in[MAX_NODE_IO];
   dlnn_tensor *out[MAX_NODE_IO];
   size_t ws = 0, saved = 0;
 
-  free_plan (e);
+  /* the buffers are kept (and reused if the new plan fits) */
+  e->planned = 0;
   memset (e->vals, 0, sizeof (dlnn_tensor) * (size_t) nv);
   memset (e->grads, 0, sizeof (dlnn_tensor) * (size_t) nv);
   for (int i = 0; i < g->n_inputs; i++) {
@@ -279,13 +309,21 @@ plan (dlnn_exec * e, dlnn_status * st)
   if (ret != DLNN_OK)
     return ret;
 
-  off = calloc ((size_t) nv + 1, sizeof (size_t));
-  root = calloc ((size_t) nv + 1, sizeof (int));
-  last_use = calloc ((size_t) nv + 1, sizeof (int));
+  if (!e->plan_off) {
+    e->plan_off = calloc ((size_t) nv + 1, sizeof (size_t));
+    e->plan_root = calloc ((size_t) nv + 1, sizeof (int));
+    e->plan_last = calloc ((size_t) nv + 1, sizeof (int));
+  }
+  off = e->plan_off;
+  root = e->plan_root;
+  last_use = e->plan_last;
+  p.free_blocks = e->plan_blocks;
+  p.cap = e->plan_blocks_cap;
   if (!off || !root || !last_use) {
     ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
     goto out;
   }
+  memset (off, 0, ((size_t) nv + 1) * sizeof (size_t));
   for (int v = 0; v < nv; v++) {
     root[v] = v;
     last_use[v] = -1;
@@ -351,8 +389,7 @@ plan (dlnn_exec * e, dlnn_status * st)
     }
   }
   e->arena_floats = p.top;
-  e->arena = aligned_alloc (64, (p.top ? p.top : 16) * sizeof (float));
-  if (!e->arena) {
+  if (!ensure_floats (&e->arena, &e->arena_cap, p.top)) {
     ret = dlnn_status_set (st, DLNN_ERR_NOMEM,
         "out of memory planning %zu bytes of activations",
         p.top * sizeof (float));
@@ -395,10 +432,9 @@ plan (dlnn_exec * e, dlnn_status * st)
     }
   }
   e->workspace_floats = ws;
-  e->workspace = aligned_alloc (64, align16 (ws ? ws : 16) * sizeof (float));
   e->saved_floats = saved;
-  e->saved_arena = aligned_alloc (64, (saved ? saved : 16) * sizeof (float));
-  if (!e->workspace || !e->saved_arena) {
+  if (!ensure_floats (&e->workspace, &e->workspace_cap, align16 (ws))
+      || !ensure_floats (&e->saved_arena, &e->saved_cap, saved)) {
     ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory (workspace)");
     goto out;
   }
@@ -426,12 +462,11 @@ plan (dlnn_exec * e, dlnn_status * st)
       if (e->needs_grad[v])
         gtop += align16 ((size_t) e->vals[v].size);
     e->grad_arena_floats = gtop;
-    e->grad_arena = aligned_alloc (64, (gtop ? gtop : 16) * sizeof (float));
-    if (!e->grad_arena) {
+    if (!ensure_floats (&e->grad_arena, &e->grad_cap, gtop)) {
       ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory (gradients)");
       goto out;
     }
-    memset (e->grad_arena, 0, (gtop ? gtop : 16) * sizeof (float));
+    memset (e->grad_arena, 0, e->grad_cap * sizeof (float));
     gtop = 0;
     for (int v = 0; v < nv; v++) {
       if (!e->needs_grad[v])
@@ -447,10 +482,8 @@ plan (dlnn_exec * e, dlnn_status * st)
   e->planned = 1;
 
 out:
-  free (off);
-  free (root);
-  free (last_use);
-  free (p.free_blocks);
+  e->plan_blocks = p.free_blocks;
+  e->plan_blocks_cap = p.cap;
   if (ret != DLNN_OK)
     free_plan (e);
   return ret;

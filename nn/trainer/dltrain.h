@@ -150,6 +150,12 @@ typedef struct dt_epoch_stats
 /* Draws loss and accuracy per epoch into a PNG (atomically). */
 dlnn_code dt_plot_curve (const char *path, const dt_epoch_stats * h, int n,
     int have_val, const char *title, dlnn_status * st);
+/* The same with other names: the loss axis, the second panel's title and
+ * the series in acc and val_acc (speech: 1 - CER and 1 - WER). */
+dlnn_code dt_plot_curve_labeled (const char *path, const dt_epoch_stats * h,
+    int n, int have_val, const char *title, const char *loss_label,
+    const char *acc_title, const char *acc_name, const char *val_name,
+    dlnn_status * st);
 
 /* ---- eval.c ---- */
 

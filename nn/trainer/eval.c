@@ -1,5 +1,7 @@
 /* dltrain - evaluation: accuracy and confusion matrix; `dltrain eval`. */
 #include "dltrain.h"
+#include "speech.h"
+#include "tag.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -114,7 +116,11 @@ eval_usage (FILE * f)
       "  --batch-size N       images per forward pass (default 256)\n"
       "  --limit N            use only the first N images\n"
       "  --threads N          math threads (default: all cores)\n"
-      "  -h, --help           show this help\n");
+      "  -h, --help           show this help\n"
+      "\n"
+      "A speech model (dl.task=speech) is evaluated on a speech corpus\n"
+      "instead: word and character error rates, options --beam N and\n"
+      "--verbose (see dltrain eval MODEL --help).\n");
 }
 
 /* Maps the dataset's label indices to the model's: IDX labels are used as
@@ -171,6 +177,17 @@ dt_eval_main (int argc, char **argv)
   double acc;
   const char *meta;
 
+  if (dt_tag_eval_wanted (argc, argv))  /* dl.task=tag: tag_eval.c */
+    return dt_tag_eval_main (argc, argv);
+  {
+    /* other tasks have their own evaluation (and options) */
+    char *task = dt_eval_model_task (argc, argv);
+    if (task && strcmp (task, "speech") == 0) {
+      free (task);
+      return dt_speech_eval_main (argc, argv);
+    }
+    free (task);
+  }
   dlnn_status_clear (&st);
   opterr = 0;
   optind = 1;

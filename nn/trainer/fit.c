@@ -12,6 +12,7 @@
  * one. */
 #include "fit.h"
 #include "workers.h"
+#include "tag.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -281,6 +282,10 @@ dt_fit_run (const dt_fit_opts * o)
   dlnn_code r;
   char shape[64];
 
+  if (o->task == DT_TASK_SPEECH)
+    return dt_speech_fit_run (o);
+  if (o->task == DT_TASK_TAG)
+    return dt_tag_fit_run (o);
   memset (&c, 0, sizeof (c));
   c.o = o;
   dlnn_status_clear (&c.st);

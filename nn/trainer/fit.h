@@ -5,8 +5,14 @@
 
 #include "dltrain.h"
 
+/* What `fit` trains: an image classifier (default), a CTC speech
+ * recogniser (speech_fit.c) or a multi-label audio tagger. */
+typedef enum dt_task
+{ DT_TASK_CLASSIFY, DT_TASK_SPEECH, DT_TASK_TAG } dt_task;
+
 typedef struct dt_fit_opts
 {
+  dt_task task;
   const char *data;
   const char *format;           /* "idx", "folder" or NULL (detect) */
   const char *output;
@@ -15,7 +21,14 @@ typedef struct dt_fit_opts
   const char *color;            /* folder: gray|rgb|NULL (detect) */
   int img_w, img_h;             /* folder: 0 = detect */
   dt_arch arch;
+  const char *arch_name;        /* --arch as given (speech: gru|lstm) */
   int width;
+  /* audio tasks (speech_fit.c; tag) */
+  const char *val_data;         /* --val-data: validation manifest */
+  const char *audio;            /* --audio: dl.audio string, NULL default */
+  double clip_norm;             /* --clip-norm: global gradient norm
+                                   limit, 0 off (speech default 5) */
+  int layers;                   /* --layers: recurrent layers (speech 3) */
   int epochs;
   int batch;
   double lr, min_lr;            /* min_lr < 0: lr / 100 */
@@ -88,5 +101,7 @@ void dt_fit_set_provenance (dt_fit_ctx * c);
 int dt_fit_parse (int argc, char **argv, dt_fit_opts * o);
 /* Runs training; returns the process exit status. */
 int dt_fit_run (const dt_fit_opts * o);
+/* speech_fit.c: `fit --task speech`. */
+int dt_speech_fit_run (const dt_fit_opts * o);
 
 #endif

@@ -15,6 +15,10 @@ fit_usage (FILE * f)
       "(labels, preprocessing, provenance, metrics), a training curve\n"
       "MODEL-curve.png and a checkpoint per epoch.\n"
       "\n"
+      "Task:\n"
+      "  --task classify|speech|tag   image classifier (default), CTC speech\n"
+      "                         recogniser, multi-label audio tagger\n"
+      "\n"
       "Data:\n"
       "  --data PATH            IDX directory (train-* for training, t10k-*\n"
       "                         evaluated at the end when present), an IDX\n"
@@ -32,6 +36,16 @@ fit_usage (FILE * f)
       "Model:\n"
       "  --arch mlp|cnn-small|vgg   architecture (default vgg)\n"
       "  --width N              vgg base width (default 32)\n"
+      "\n"
+      "Speech (--task speech; --data a TSV manifest 'path<TAB>transcript'\n"
+      "or a LibriSpeech tree of */*/*.trans.txt + flac):\n"
+      "  --arch gru|lstm        recurrent layers (default gru)\n"
+      "  --width N              recurrent hidden size (default 256)\n"
+      "  --layers N             recurrent layers (default 3)\n"
+      "  --val-data MANIFEST    validation corpus (default: --val-split)\n"
+      "  --audio DL.AUDIO       front end (default rate=16000;n_mels=40)\n"
+      "  --clip-norm F          global gradient-norm limit, 0 off\n"
+      "                         (default 5; batch size default 32)\n"
       "\n"
       "Optimisation:\n"
       "  --epochs N             (default 10)\n"
@@ -66,7 +80,8 @@ enum
   OPT_BATCH, OPT_LR, OPT_MIN_LR, OPT_OPTIM, OPT_MOMENTUM, OPT_NESTEROV,
   OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_SMOOTH, OPT_SEED, OPT_AUGMENT,
   OPT_VAL, OPT_THREADS, OPT_LABELS, OPT_LIMIT, OPT_CKPT, OPT_RESUME,
-  OPT_QUIET, OPT_SIZE, OPT_COLOR, OPT_STOP
+  OPT_QUIET, OPT_SIZE, OPT_COLOR, OPT_STOP, OPT_TASK, OPT_VAL_DATA,
+  OPT_AUDIO, OPT_CLIP, OPT_LAYERS
 };
 
 static int
@@ -89,6 +104,11 @@ int
 dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
 {
   static const struct option opts[] = {
+    {"task", required_argument, NULL, OPT_TASK},
+    {"val-data", required_argument, NULL, OPT_VAL_DATA},
+    {"audio", required_argument, NULL, OPT_AUDIO},
+    {"clip-norm", required_argument, NULL, OPT_CLIP},
+    {"layers", required_argument, NULL, OPT_LAYERS},
     {"data", required_argument, NULL, OPT_DATA},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"output", required_argument, NULL, OPT_OUTPUT},
@@ -126,9 +146,10 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
 
   memset (o, 0, sizeof (*o));
   o->arch = DT_ARCH_VGG;
-  o->width = 32;
+  o->width = 0;                 /* task default below */
   o->epochs = 10;
-  o->batch = 128;
+  o->batch = 0;                 /* task default below */
+  o->clip_norm = -1;            /* task default below */
   o->min_lr = -1;
   o->optim = DLNN_OPTIM_ADAMW;
   o->momentum = 0.9;
@@ -142,6 +163,17 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
   optind = 1;
   while ((opt = getopt_long (argc, argv, ":h", opts, NULL)) != -1) {
     switch (opt) {
+      case OPT_TASK:
+        if (!strcmp (optarg, "classify"))
+          o->task = DT_TASK_CLASSIFY;
+        else if (!strcmp (optarg, "speech"))
+          o->task = DT_TASK_SPEECH;
+        else if (!strcmp (optarg, "tag"))
+          o->task = DT_TASK_TAG;
+        else
+          return dt_fail ("--task must be classify, speech or tag, not '%s'",
+              optarg);
+        break;
       case OPT_DATA:
         o->data = optarg;
         break;
@@ -154,14 +186,28 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
         o->output = optarg;
         break;
       case OPT_ARCH:
-        if (!dt_arch_parse (optarg, &o->arch))
-          return dt_fail ("--arch must be mlp, cnn-small or vgg, not '%s'",
-              optarg);
+        /* checked after the loop: the names depend on --task */
+        o->arch_name = optarg;
         break;
       case OPT_WIDTH:
         if (!dt_parse_int ("--width", optarg, 1, 1024, &l))
           return 1;
         o->width = (int) l;
+        break;
+      case OPT_VAL_DATA:
+        o->val_data = optarg;
+        break;
+      case OPT_AUDIO:
+        o->audio = optarg;
+        break;
+      case OPT_CLIP:
+        if (!dt_parse_float ("--clip-norm", optarg, 0, 1e12, &o->clip_norm))
+          return 1;
+        break;
+      case OPT_LAYERS:
+        if (!dt_parse_int ("--layers", optarg, 1, 16, &l))
+          return 1;
+        o->layers = (int) l;
         break;
       case OPT_EPOCHS:
         if (!dt_parse_int ("--epochs", optarg, 1, 10000, &l))
@@ -301,10 +347,26 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
   }
   if (optind < argc)
     return dt_fail ("fit: unexpected argument '%s'", argv[optind]);
+  if (o->task != DT_TASK_SPEECH && o->arch_name
+      && !dt_arch_parse (o->arch_name, &o->arch))
+    return dt_fail ("--arch must be mlp, cnn-small or vgg, not '%s'",
+        o->arch_name);
+  if (o->task == DT_TASK_SPEECH && o->arch_name
+      && strcmp (o->arch_name, "gru") && strcmp (o->arch_name, "lstm"))
+    return dt_fail ("--arch must be gru or lstm for --task speech, not "
+        "'%s'", o->arch_name);
   if (!o->data)
     return dt_fail ("fit: --data PATH is required (see dltrain fit --help)");
   if (!o->output)
     return dt_fail ("fit: --output MODEL.onnx is required");
+  if (!o->width)
+    o->width = o->task == DT_TASK_SPEECH ? 256 : 32;
+  if (!o->batch)
+    o->batch = o->task == DT_TASK_SPEECH ? 32 : 128;
+  if (o->clip_norm < 0)
+    o->clip_norm = o->task == DT_TASK_SPEECH ? 5 : 0;
+  if (!o->layers)
+    o->layers = 3;
   if (!lr_set)
     o->lr = o->optim == DLNN_OPTIM_SGD ? 0.05 : 0.001;
   if (!wd_set)

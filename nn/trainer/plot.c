@@ -157,6 +157,16 @@ dlnn_code
 dt_plot_curve (const char *path, const dt_epoch_stats * h, int n,
     int have_val, const char *title, dlnn_status * st)
 {
+  return dt_plot_curve_labeled (path, h, n, have_val, title, "cross-entropy",
+      "accuracy", "train accuracy", "validation accuracy", st);
+}
+
+dlnn_code
+dt_plot_curve_labeled (const char *path, const dt_epoch_stats * h, int n,
+    int have_val, const char *title, const char *loss_label,
+    const char *acc_title, const char *acc_name, const char *val_name,
+    dlnn_status * st)
+{
   cairo_surface_t *s;
   cairo_t *cr;
   cairo_status_t cs;
@@ -189,8 +199,8 @@ dt_plot_curve (const char *path, const dt_epoch_stats * h, int n,
   cairo_paint (cr);
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
       CAIRO_FONT_WEIGHT_NORMAL);
-  draw_axes (cr, &pl, "training loss", "cross-entropy", (int) pl.vx1);
-  draw_axes (cr, &pa, "accuracy", "fraction correct", (int) pa.vx1);
+  draw_axes (cr, &pl, "training loss", loss_label, (int) pl.vx1);
+  draw_axes (cr, &pa, acc_title, "fraction correct", (int) pa.vx1);
   draw_series (cr, &pl, h, n, offsetof (dt_epoch_stats, loss), 0.80, 0.20,
       0.10, 0);
   draw_series (cr, &pa, h, n, offsetof (dt_epoch_stats, acc), 0.10, 0.35,
@@ -204,9 +214,9 @@ dt_plot_curve (const char *path, const dt_epoch_stats * h, int n,
     top.y1 = pl.y0 + 40;
     legend (cr, &top, 0, "train loss", 0.80, 0.20, 0.10, 0);
   }
-  legend (cr, &pa, have_val ? 1 : 0, "train accuracy", 0.10, 0.35, 0.80, 0);
+  legend (cr, &pa, have_val ? 1 : 0, acc_name, 0.10, 0.35, 0.80, 0);
   if (have_val)
-    legend (cr, &pa, 0, "validation accuracy", 0.10, 0.60, 0.20, 1);
+    legend (cr, &pa, 0, val_name, 0.10, 0.60, 0.20, 1);
   cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
   cairo_set_font_size (cr, 12);
   text_at (cr, 10, 10, title, 0.0, 0.0);

@@ -241,6 +241,79 @@ test_dynamic_spatial (void)
   dlnn_graph_free (g);
 }
 
+/* Reshaping down and up again reuses the buffers of the largest plan
+ * (exec.c keeps capacities): every shape must still give the values of a
+ * fresh exec planned for that shape alone, at inference and in training
+ * (forward and parameter gradients). */
+static void
+test_reshape_reuse (void)
+{
+  static const int64_t batches[] = { 4, 1, 3, 4, 2, 1 };
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g;
+  dlnn_exec *ei, *et;
+  float x[4 * 72];
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 23);
+  g = build_residual (&r, &st);
+  ei = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  et = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+  CHECK (ei && et);
+  if (!ei || !et)
+    return;
+  for (int i = 0; i < 4 * 72; i++)
+    x[i] = dlnn_rng_uniform (&r) * 2 - 1;
+  for (size_t k = 0; k < sizeof (batches) / sizeof (batches[0]); k++) {
+    int64_t dims[4] = { batches[k], 2, 6, 6 };
+    int64_t nx = batches[k] * 72;
+    dlnn_exec *fresh = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+    const dlnn_tensor *yi, *yt, *yf;
+    dlnn_exec *ex[3] = { ei, et, fresh };
+
+    CHECK (fresh != NULL);
+    if (!fresh)
+      break;
+    for (int j = 0; j < 3; j++) {
+      CHECK_OK (dlnn_exec_reshape (ex[j], 0, 4, dims, &st), &st);
+      memcpy (dlnn_exec_input (ex[j], 0)->data, x,
+          (size_t) nx * sizeof (float));
+      CHECK_OK (dlnn_exec_forward (ex[j], &st), &st);
+    }
+    yi = dlnn_exec_output (ei, 0);
+    yt = dlnn_exec_output (et, 0);
+    yf = dlnn_exec_output (fresh, 0);
+    CHECK (yi->size == batches[k] * 4 && yt->size == yi->size
+        && yf->size == yi->size);
+    for (int64_t i = 0; i < yf->size; i++) {
+      CHECK_CLOSE (yi->data[i], yf->data[i], 1e-5);
+      CHECK_CLOSE (yt->data[i], yf->data[i], 1e-6);
+    }
+    /* gradient of sum(y) w.r.t. the first conv weight */
+    for (int j = 1; j < 3; j++) {
+      dlnn_tensor *dy = dlnn_tensor_new4 (2, batches[k], 4, 0, 0);
+      for (int64_t i = 0; i < dy->size; i++)
+        dy->data[i] = 1.0f;
+      dlnn_exec_zero_grad (ex[j]);
+      CHECK_OK (dlnn_exec_backward (ex[j], 0, dy, &st), &st);
+      dlnn_tensor_free (dy);
+    }
+    {
+      int wa = dlnn_graph_find_value (g, "wa");
+      const dlnn_tensor *ga = dlnn_exec_grad (et, wa);
+      const dlnn_tensor *gf = dlnn_exec_grad (fresh, wa);
+      CHECK (ga && gf && ga->size == gf->size);
+      for (int64_t i = 0; ga && gf && i < ga->size; i++)
+        CHECK_CLOSE (ga->data[i], gf->data[i], 1e-5);
+    }
+    dlnn_exec_free (fresh);
+  }
+  dlnn_exec_free (ei);
+  dlnn_exec_free (et);
+  dlnn_graph_free (g);
+}
+
 int
 main (void)
 {
@@ -248,5 +321,6 @@ main (void)
   DLNN_RUN (test_inference_matches_training_exec);
   DLNN_RUN (test_errors);
   DLNN_RUN (test_dynamic_spatial);
+  DLNN_RUN (test_reshape_reuse);
   return dlnn_test_summary ();
 }

@@ -1,6 +1,6 @@
 /* libdlnn - CTC (connectionist temporal classification): loss with its
  * gradient, greedy and prefix beam search decoding, decoding constrained to
- * a vocabulary or phrase list.
+ * a vocabulary or phrase list, n-gram language model (ARPA) scoring.
  *
  * Conventions shared by every function here:
  * - scores are natural-log probabilities;
@@ -129,6 +129,51 @@ DLNN_API dlnn_code dlnn_ctc_vocab_add (dlnn_ctc_vocab * v,
     const int32_t * tokens, int64_t n, dlnn_status * st);
 DLNN_API int64_t dlnn_ctc_vocab_n_entries (const dlnn_ctc_vocab * v);
 
+/* ---- n-gram language model ------------------------------------------ */
+
+/* Back-off n-gram language model read from an ARPA file (order 1..5):
+ * the \data\ section with `ngram N=count` lines, one \N-grams: section
+ * per order (log10 probability, N words, optional log10 back-off weight;
+ * fields separated by spaces or tabs), then \end\. Words are byte
+ * strings (UTF-8 as written in the file); <s>, </s> and <unk> are found
+ * if present. Every word of a higher-order n-gram must be a unigram.
+ * Storage: one string blob and a hash table for the words, per order a
+ * sorted array of n-grams indexed by their first word (12 bytes per
+ * bigram and per trigram); nothing is allocated per n-gram. Immutable once
+ * loaded: may be shared read-only by any number of decoders and threads.
+ * Errors (DLNN_ERR_FORMAT) name the line: malformed lines, counts that do
+ * not match, truncated files, duplicate n-grams. */
+typedef struct dlnn_ctc_lm dlnn_ctc_lm;
+
+#define DLNN_CTC_LM_MAX_ORDER 5
+
+DLNN_API dlnn_ctc_lm *dlnn_ctc_lm_load (const char *path, dlnn_status * st);
+DLNN_API void dlnn_ctc_lm_free (dlnn_ctc_lm * lm);
+DLNN_API int dlnn_ctc_lm_order (const dlnn_ctc_lm * lm);
+/* Number of n-grams of order @n (1..order), 0 otherwise. */
+DLNN_API int64_t dlnn_ctc_lm_count (const dlnn_ctc_lm * lm, int n);
+/* Bytes held by the model (arrays and tables). */
+DLNN_API size_t dlnn_ctc_lm_memory (const dlnn_ctc_lm * lm);
+/* Word id (0 .. count(1) - 1, in file order) of the @len bytes at @word,
+ * or -1 if it is not a unigram. */
+DLNN_API int32_t dlnn_ctc_lm_word (const dlnn_ctc_lm * lm, const char *word,
+    size_t len);
+/* Text of word @id (NUL-terminated, borrowed), NULL if out of range. */
+DLNN_API const char *dlnn_ctc_lm_word_text (const dlnn_ctc_lm * lm,
+    int32_t id);
+/* Ids of <s>, </s>, <unk>, or -1 when the model has none. */
+DLNN_API int32_t dlnn_ctc_lm_bos (const dlnn_ctc_lm * lm);
+DLNN_API int32_t dlnn_ctc_lm_eos (const dlnn_ctc_lm * lm);
+DLNN_API int32_t dlnn_ctc_lm_unk (const dlnn_ctc_lm * lm);
+/* Natural-log probability of @word given the history @hist[0..n_hist)
+ * (oldest first; only the last order-1 words are used; a negative id cuts
+ * the history: only the words after it count) with standard back-off:
+ * ln P(w | h1..hk) = p(h1..hk w) if that n-gram is listed, else
+ * bo(h1..hk) + ln P(w | h2..hk) (bo = 0 for contexts not listed).
+ * -INFINITY when @word is not a valid id. */
+DLNN_API double dlnn_ctc_lm_logp (const dlnn_ctc_lm * lm,
+    const int32_t * hist, int n_hist, int32_t word);
+
 typedef struct dlnn_ctc_beam_cfg
 {
   int blank;                    /* default 0 */
@@ -143,6 +188,27 @@ typedef struct dlnn_ctc_beam_cfg
   int64_t max_frames;
   /* Optional, borrowed: must outlive the decoder. */
   const dlnn_ctc_vocab *vocab;
+  /* Optional word-level language model (borrowed, must outlive the
+   * decoder; may be combined with @vocab: the vocabulary constrains, the
+   * LM scores). When a hypothesis completes a word (emits the word
+   * boundary after at least one other token, or at final for its last
+   * word) its score gets lm_weight * ln P(word | previous words) +
+   * word_bonus; a final hypothesis also gets lm_weight * ln P(</s> |
+   * words) when the model has </s>. A word is the concatenation of the
+   * @labels of its tokens; a word the LM does not list is scored as <unk>
+   * or, when the LM has no <unk>, with ln P = lm_oov_logp (and the
+   * history restarts after it). The history starts with <s> if the model
+   * has it. No partial-word scoring. */
+  const dlnn_ctc_lm *lm;
+  float lm_weight;              /* alpha, default 0.5 */
+  float word_bonus;             /* beta, default 1.0 */
+  float lm_oov_logp;            /* default ln (1e-10) = -23.03 */
+  /* Required with @lm: n_classes UTF-8 strings, token id -> text
+   * (dl.labels; the blank's entry is not used). Borrowed. */
+  const char *const *labels;
+  /* Word boundary token for the LM; -1 (default): the token whose label
+   * is " ". Must not be the blank. */
+  int32_t word_boundary;
 } dlnn_ctc_beam_cfg;
 
 DLNN_API void dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg);
@@ -167,11 +233,19 @@ DLNN_API dlnn_code dlnn_ctc_beam_push (dlnn_ctc_beam * b,
  * of hypotheses (0..beam_size). */
 DLNN_API int dlnn_ctc_beam_nbest (dlnn_ctc_beam * b, int final);
 /* Hypothesis @i of the last dlnn_ctc_beam_nbest: tokens (borrowed), count,
- * log-probability (sum over its alignments, as far as the beam kept them)
- * and its share of the probability of the returned n-best, in 0..1. */
+ * log-probability (sum over its alignments, as far as the beam kept them;
+ * with an LM: that acoustic part plus the LM part, the score the n-best is
+ * ranked by) and its share of the probability of the returned n-best, in
+ * 0..1. */
 DLNN_API dlnn_code dlnn_ctc_beam_result (const dlnn_ctc_beam * b, int i,
     const dlnn_ctc_token ** tokens, int64_t *n_tokens, float *logp,
     float *share, dlnn_status * st);
+
+/* The two parts of hypothesis @i's log-probability: @am_logp (acoustic,
+ * the CTC sum) and @lm_score (lm_weight * sum of ln P + word_bonus per
+ * word, 0 without an LM). Either may be NULL. */
+DLNN_API dlnn_code dlnn_ctc_beam_result_scores (const dlnn_ctc_beam * b,
+    int i, float *am_logp, float *lm_score, dlnn_status * st);
 
 #ifdef __cplusplus
 }

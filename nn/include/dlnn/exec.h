@@ -35,7 +35,10 @@ DLNN_API void dlnn_exec_set_training (dlnn_exec * e, int training);
 DLNN_API void dlnn_exec_seed (dlnn_exec * e, uint64_t seed);
 
 /* Sets the shape of graph input @input (index into g->inputs) and plans
- * memory for all values. Cheap when the shape is unchanged. */
+ * memory for all values. Cheap when the shape is unchanged. The buffers
+ * only grow: a plan that fits in the memory of an earlier one reuses it,
+ * so reshaping once to the largest shape a stream will use (e.g. the
+ * longest utterance) makes every later reshape allocation-free. */
 DLNN_API dlnn_code dlnn_exec_reshape (dlnn_exec * e, int input, int ndim,
     const int64_t * dims, dlnn_status * st);
 

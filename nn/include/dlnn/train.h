@@ -17,6 +17,21 @@ DLNN_API dlnn_code dlnn_softmax_cross_entropy (const dlnn_tensor * logits,
     const int *labels, float label_smoothing, float *loss,
     dlnn_tensor * dlogits, int *correct, dlnn_status * st);
 
+/* Binary cross-entropy with logits (multi-label): logits [N, K] (or
+ * [N, K, 1, ...]), @targets N*K floats in [0, 1] in the same order,
+ * @pos_weight NULL or K per-class weights of the positive term:
+ *   l = pw_k * y * softplus (-z) + (1 - y) * softplus (z)
+ * (= -pw_k y log sigmoid (z) - (1 - y) log (1 - sigmoid (z)), as
+ * torch.nn.functional.binary_cross_entropy_with_logits), computed stably
+ * with softplus (x) = max (x, 0) + log1p (exp (-|x|)). *loss is the mean
+ * over all N*K elements; @dlogits (NULL or the same size) receives
+ * d(mean loss)/d(logits) = (sigmoid (z) (pw y + 1 - y) - pw y) / (N K).
+ * DLNN_ERR_INVALID for targets outside [0, 1] or negative weights,
+ * DLNN_ERR_NUMERIC if the loss is not finite. */
+DLNN_API dlnn_code dlnn_bce_with_logits (const dlnn_tensor * logits,
+    const float *targets, const float *pos_weight, float *loss,
+    dlnn_tensor * dlogits, dlnn_status * st);
+
 /* Initialisation of a weight tensor whose first dim is fan-out. */
 typedef enum dlnn_init_kind
 { DLNN_INIT_HE_NORMAL, DLNN_INIT_HE_UNIFORM, DLNN_INIT_XAVIER_UNIFORM,

@@ -2,59 +2,15 @@
  * while decoding (at most beam_size new nodes per frame, all allocated in
  * dlnn_ctc_beam_new), so a prefix is identified by its node and an
  * extension (prefix, token) that is already in the beam is found through
- * the parent's child list and merged. */
+ * the parent's child list and merged. With a language model each node also
+ * holds the LM score of the words its prefix completed and their history
+ * (computed once, when the node is made), and hypotheses are ranked by
+ * acoustic + LM score. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctc_private.h"
-
-typedef struct beam_node
-{
-  int32_t parent, token, first_child, next_sibling;
-  int32_t vstate;               /* vocabulary trie state */
-  int32_t frame, depth;
-  float conf;
-  int64_t stamp;                /* frame stamp when slot is valid */
-  int32_t slot;                 /* candidate index in that frame */
-} beam_node;
-
-typedef struct beam_cand
-{
-  int32_t node;                 /* -1: new prefix parent + token */
-  int32_t parent, token, vstate;
-  float conf;                   /* posterior of token at an emission */
-  double pb, pnb;
-  /* Mass carried over from the previous frame (stay) and mass of fresh
-   * emissions of the last token at this frame (ext): when ext dominates,
-   * the token's time moves to this frame. */
-  double pstay, pext;
-} beam_cand;
-
-typedef struct beam_rank
-{
-  double score;
-  int32_t idx;
-} beam_rank;
-
-struct dlnn_ctc_beam
-{
-  dlnn_ctc_beam_cfg cfg;
-  beam_node *nodes;
-  int64_t n_nodes, cap_nodes;
-  int32_t *beam;
-  double *beam_pb, *beam_pnb;
-  int n_beam;
-  beam_cand *cands;
-  beam_rank *rank;
-  int64_t cap_cands;
-  double *lp;
-  int64_t frames;
-  dlnn_ctc_token *res_tokens;
-  int64_t *res_len;
-  float *res_logp, *res_share;
-  int n_res;
-};
+#include "ctc_beam_private.h"
 
 void
 dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg)
@@ -66,6 +22,12 @@ dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg)
   cfg->input_is_logits = 1;
   cfg->max_frames = 3000;
   cfg->vocab = NULL;
+  cfg->lm = NULL;
+  cfg->lm_weight = 0.5f;
+  cfg->word_bonus = 1.0f;
+  cfg->lm_oov_logp = -23.02585f;
+  cfg->labels = NULL;
+  cfg->word_boundary = -1;
 }
 
 void
@@ -84,6 +46,11 @@ dlnn_ctc_beam_free (dlnn_ctc_beam * b)
   free (b->res_len);
   free (b->res_logp);
   free (b->res_share);
+  free (b->res_am);
+  free (b->res_lm);
+  free (b->res_tmp);
+  free (b->res_src);
+  free (b->word);
   free (b);
 }
 
@@ -126,10 +93,20 @@ dlnn_ctc_beam_new (const dlnn_ctc_beam_cfg * cfg, dlnn_status * st)
   b->res_len = malloc ((size_t) B * sizeof (*b->res_len));
   b->res_logp = malloc ((size_t) B * sizeof (float));
   b->res_share = malloc ((size_t) B * sizeof (float));
+  b->res_am = malloc ((size_t) B * sizeof (float));
+  b->res_lm = malloc ((size_t) B * sizeof (float));
+  b->res_tmp = malloc ((size_t) B * 2 * sizeof (float));
+  b->res_src = malloc ((size_t) B * sizeof (int32_t));
   if (!b->nodes || !b->beam || !b->beam_pb || !b->beam_pnb || !b->cands
       || !b->rank || !b->lp || !b->res_tokens || !b->res_len
-      || !b->res_logp || !b->res_share)
+      || !b->res_logp || !b->res_share || !b->res_am || !b->res_lm
+      || !b->res_tmp || !b->res_src)
     goto nomem;
+  b->boundary = -1;
+  if (cfg->lm && dlnn_ctc_beam_lm_init (b, st) != DLNN_OK) {
+    dlnn_ctc_beam_free (b);
+    return NULL;
+  }
   dlnn_ctc_beam_reset (b);
   return b;
 
@@ -156,6 +133,12 @@ dlnn_ctc_beam_reset (dlnn_ctc_beam * b)
   r->conf = 1.0f;
   r->stamp = -1;
   r->slot = -1;
+  r->lm = 0.0;
+  r->n_hist = 0;
+  if (b->cfg.lm && dlnn_ctc_lm_bos (b->cfg.lm) >= 0) {
+    r->hist[0] = dlnn_ctc_lm_bos (b->cfg.lm);
+    r->n_hist = 1;
+  }
   b->n_nodes = 1;
   b->beam[0] = 0;
   b->beam_pb[0] = 0.0;
@@ -216,6 +199,8 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
         : DLNN_CTC_NEG_INF;
     cd->pstay = tot;
     cd->pext = DLNN_CTC_NEG_INF;
+    cd->lm = nd->lm;
+    cd->wid = -2;
     nd->stamp = stamp;
     nd->slot = (int32_t) nc;
     nc++;
@@ -257,6 +242,15 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
       b->cands[nc].pnb = sc;
       b->cands[nc].pstay = DLNN_CTC_NEG_INF;
       b->cands[nc].pext = sc;
+      b->cands[nc].wid = -2;
+      if (child >= 0)
+        b->cands[nc].lm = b->nodes[child].lm;
+      else if (c == b->boundary && h > 0 && last != b->boundary) {
+        size_t len = dlnn_ctc_beam_word (b, h);
+        b->cands[nc].lm = b->nodes[h].lm + dlnn_ctc_beam_word_score (b, h, len,
+            &b->cands[nc].wid);
+      } else
+        b->cands[nc].lm = b->nodes[h].lm;
       nc++;
     }
   }
@@ -264,7 +258,7 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
     double s = dlnn_ctc_logaddexp (b->cands[i].pb, b->cands[i].pnb);
     if (s == DLNN_CTC_NEG_INF)
       continue;
-    b->rank[nr].score = s;
+    b->rank[nr].score = s + b->cands[i].lm;
     b->rank[nr].idx = (int32_t) i;
     nr++;
   }
@@ -291,6 +285,11 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
         nd->depth = p->depth + 1;
         nd->stamp = -1;
         nd->slot = -1;
+        nd->lm = cd->lm;
+        if (b->cfg.lm)
+          dlnn_ctc_beam_hist (b, p, cd->wid, nd);
+        else
+          nd->n_hist = 0;
       }
     }
     if (cd->pext > cd->pstay) {
@@ -344,30 +343,44 @@ dlnn_ctc_beam_nbest (dlnn_ctc_beam * b, int final)
 {
   const dlnn_ctc_vocab *v;
   double lse = DLNN_CTC_NEG_INF;
-  int i, n = 0;
+  int i, j, n = 0;
   if (!b)
     return 0;
   v = b->cfg.vocab;
+  /* Scores first (b->rank is free between pushes), then best first. */
   for (i = 0; i < b->n_beam; i++) {
-    int32_t h = b->beam[i], k;
+    int32_t h = b->beam[i];
     const beam_node *nd = &b->nodes[h];
-    dlnn_ctc_token *out;
-    int64_t d;
+    double am, lms;
     if (final && v && !dlnn_ctc_vocab_complete (v, nd->vstate, nd->token))
       continue;
-    out = b->res_tokens + (int64_t) n * b->cfg.max_frames;
-    d = nd->depth;
-    b->res_len[n] = d;
+    am = dlnn_ctc_logaddexp (b->beam_pb[i], b->beam_pnb[i]);
+    lms = nd->lm;
+    if (final && b->cfg.lm)
+      lms += dlnn_ctc_beam_final_lm (b, h);
+    b->res_tmp[2 * n] = (float) am;
+    b->res_tmp[2 * n + 1] = (float) lms;
+    b->res_src[n] = i;
+    b->rank[n].score = am + lms;
+    b->rank[n].idx = n;
+    n++;
+  }
+  qsort (b->rank, (size_t) n, sizeof (*b->rank), rank_cmp);
+  for (j = 0; j < n; j++) {
+    int32_t pos = b->rank[j].idx, h = b->beam[b->res_src[pos]], k;
+    dlnn_ctc_token *out = b->res_tokens + (int64_t) j * b->cfg.max_frames;
+    int64_t d = b->nodes[h].depth;
+    b->res_len[j] = d;
     for (k = h; k > 0; k = b->nodes[k].parent) {
       d--;
       out[d].id = b->nodes[k].token;
       out[d].start = out[d].end = b->nodes[k].frame;
       out[d].confidence = b->nodes[k].conf;
     }
-    b->res_logp[n] = (float) dlnn_ctc_logaddexp (b->beam_pb[i],
-        b->beam_pnb[i]);
-    lse = dlnn_ctc_logaddexp (lse, b->res_logp[n]);
-    n++;
+    b->res_am[j] = b->res_tmp[2 * pos];
+    b->res_lm[j] = b->res_tmp[2 * pos + 1];
+    b->res_logp[j] = (float) b->rank[j].score;
+    lse = dlnn_ctc_logaddexp (lse, b->rank[j].score);
   }
   for (i = 0; i < n; i++)
     b->res_share[i] = (float) exp (b->res_logp[i] - lse);
@@ -391,5 +404,19 @@ dlnn_ctc_beam_result (const dlnn_ctc_beam * b, int i,
     *logp = b->res_logp[i];
   if (share)
     *share = b->res_share[i];
+  return DLNN_OK;
+}
+
+dlnn_code
+dlnn_ctc_beam_result_scores (const dlnn_ctc_beam * b, int i, float *am_logp,
+    float *lm_score, dlnn_status * st)
+{
+  if (!b || i < 0 || i >= b->n_res)
+    return dlnn_status_set (st, DLNN_ERR_INVALID,
+        "ctc beam: no result %d (have %d)", i, b ? b->n_res : 0);
+  if (am_logp)
+    *am_logp = b->res_am[i];
+  if (lm_score)
+    *lm_score = b->res_lm[i];
   return DLNN_OK;
 }

@@ -67,15 +67,16 @@ dlnn_code dlnn_onnx_tensor_from_proto (const Onnx__TensorProto * tp,
 dlnn_code dlnn_onnx_tensor_to_proto (const dlnn_tensor * t, const char *name,
     Onnx__TensorProto * tp, void **scratch, dlnn_status * st);
 
-/* Shapes of all values of a finalized graph, inferred twice: with every
- * dynamic input dim set to 1 and to 2. A dim that comes out the same in
- * both runs is fixed; one that differs follows a dynamic input dim. */
+/* Shapes of all values of a finalized graph, inferred three times: with
+ * every dynamic input dim set to 1, to 2 and to 64 (a strided dim such as
+ * ceil (T / 3) is the same for 1 and 2). A dim that comes out the same in
+ * every run is fixed; one that differs follows a dynamic input dim. */
 typedef struct dlnn_onnx_shapes
 {
   int ok;                       /* inference succeeded */
   int n;
-  dlnn_tensor *a, *b;           /* n entries each; b == a if nothing is
-                                   dynamic */
+  dlnn_tensor *a, *b, *c;       /* n entries each; b == c == a if
+                                   nothing is dynamic */
 } dlnn_onnx_shapes;
 
 /* Never fails: on any problem shapes->ok is 0 and nothing is known. */

@@ -56,13 +56,16 @@ dlnn_onnx_shapes_infer (const dlnn_graph * g, dlnn_onnx_shapes * s)
     return;
   if (dynamic) {
     s->b = infer_with (g, 2);
-    if (!s->b) {
+    s->c = infer_with (g, 64);
+    if (!s->b || !s->c) {
       free (s->a);
-      s->a = NULL;
+      free (s->b);
+      free (s->c);
+      s->a = s->b = s->c = NULL;
       return;
     }
   } else {
-    s->b = s->a;
+    s->b = s->c = s->a;
   }
   s->ok = 1;
 }
@@ -71,13 +74,14 @@ int
 dlnn_onnx_shapes_get (const dlnn_onnx_shapes * s, int v, int *ndim,
     int64_t * dims, int *fixed)
 {
-  const dlnn_tensor *a, *b;
+  const dlnn_tensor *a, *b, *c;
 
   if (!s->ok || v < 0 || v >= s->n)
     return 0;
   a = &s->a[v];
   b = &s->b[v];
-  if (a->ndim != b->ndim || a->ndim < 0 || a->ndim > DLNN_MAX_DIMS)
+  c = &s->c[v];
+  if (a->ndim != b->ndim || a->ndim != c->ndim || a->ndim < 0 || a->ndim > DLNN_MAX_DIMS)
     return 0;
   /* a value that no inference run touched (e.g. unused) has size 0 */
   if (a->size == 0 && a->ndim == 0)
@@ -85,7 +89,7 @@ dlnn_onnx_shapes_get (const dlnn_onnx_shapes * s, int v, int *ndim,
   *ndim = a->ndim;
   for (int i = 0; i < a->ndim; i++) {
     dims[i] = a->dims[i];
-    fixed[i] = a->dims[i] == b->dims[i];
+    fixed[i] = a->dims[i] == b->dims[i] && a->dims[i] == c->dims[i];
   }
   return 1;
 }
@@ -95,6 +99,8 @@ dlnn_onnx_shapes_clear (dlnn_onnx_shapes * s)
 {
   if (s->b != s->a)
     free (s->b);
+  if (s->c != s->a)
+    free (s->c);
   free (s->a);
   memset (s, 0, sizeof (*s));
 }

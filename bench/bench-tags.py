@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+"""Benchmark an audio tag model on a stream of held-out recordings.
+
+The stream is composed from the bench split of scripts/make-tag-corpus.py
+(bench.tsv: game music tracks, applause and effects never used in training
+or validation, generated noise), the real recorded speech of
+pocketsphinx-testdata (goforward.raw, numbers.raw, something.raw,
+librivox/*.wav; none of it is in the corpus) and silence (digital zero and
+-70 dBFS noise), in seeded random order, with known segment boundaries
+(plus two speech-over-music segments for the multi-label case).
+
+It is played through
+  gst-launch-1.0 -m filesrc ! wavparse ! audioconvert ! dltag model=M
+      threads=1 ! fakesink
+and the `dltag` segment messages (tag, start, end, confidence) are scored
+at 1 s resolution: second i of the stream counts as tag t in the reference
+when t covers more than half of it, and in the output likewise. Printed:
+per-tag precision, recall, F1 and the macro F1; the mean boundary error
+(for every reference boundary of a tag, the distance to the nearest
+output boundary of the same tag, capped at 5 s); and the real-time factor
+(wall-clock time of the pipeline / stream duration; one math thread).
+
+--offline computes the same windows without GStreamer (log-mel by
+torchaudio with the model's dl.audio, `dltrain run` on the windows, the
+model's thresholds, one decision per hop), to test the scoring when no
+dltag element is built; its real-time factor is not comparable.
+
+  /usr/bin/python3 bench/bench-tags.py --model samples/models/audio-tags.onnx \\
+      --build build [--corpus build/tag-corpus]
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+
+import numpy as np
+
+RATE = 16000
+PS = "/usr/share/pocketsphinx/test/data/"
+SPEECH = [PS + "goforward.raw", PS + "numbers.raw", PS + "something.raw"] + \
+    sorted (PS + "librivox/" + f for f in os.listdir (PS + "librivox")
+            if f.endswith (".wav")) if os.path.isdir (PS + "librivox") else []
+
+
+def read_wav (path):
+  if path.endswith (".raw"):
+    return np.fromfile (path, dtype="<i2").astype (np.float64) / 32768.0
+  with wave.open (path) as w:
+    assert w.getframerate () == RATE and w.getnchannels () == 1, path
+    return np.frombuffer (w.readframes (w.getnframes ()), dtype="<i2") \
+        .astype (np.float64) / 32768.0
+
+
+def rms (x):
+  return float (np.sqrt (np.mean (x ** 2) + 1e-20))
+
+
+def compose (corpus, seed):
+  rng = random.Random (seed)
+  nrng = np.random.default_rng (seed)
+  segs = []                     # (signal, tags)
+  rows = [l.rstrip ("\n").split ("\t") for l in
+          open (os.path.join (corpus, "bench.tsv")) if l.strip ()]
+  music = []
+  for path, tag in rows:
+    x = read_wav (os.path.join (corpus, path))
+    n = min (len (x), int (rng.uniform (4, 8) * RATE))
+    s = rng.randrange (0, len (x) - n + 1)
+    segs.append ((x[s:s + n] / rms (x[s:s + n]) * 0.1, {tag}))
+    if tag == "music":
+      music.append (x)
+  for p in SPEECH:
+    x = read_wav (p)
+    segs.append ((x / rms (x) * 0.1, {"speech"}))
+  for i in range (6):
+    n = int (rng.uniform (2, 4) * RATE)
+    x = np.zeros (n) if i % 2 == 0 else nrng.standard_normal (n) * 3e-4
+    segs.append ((x, {"silence"}))
+  # speech over music (multi-label)
+  for i, p in enumerate (SPEECH[:2]):
+    sp = read_wav (p)
+    m = music[i % len (music)][: len (sp)]
+    m = np.resize (m, len (sp))
+    x = sp / rms (sp) * 0.1 + m / rms (m) * 0.05
+    segs.append ((x, {"speech", "music"}))
+  rng.shuffle (segs)
+  x = np.concatenate ([s for s, _ in segs])
+  bounds, t = [], 0
+  for s, tags in segs:
+    bounds.append ((t / RATE, (t + len (s)) / RATE, tags))
+    t += len (s)
+  return x, bounds
+
+
+def write_wav (x, path):
+  pcm = np.clip (np.round (x * 32767.0), -32768, 32767).astype ("<i2")
+  with wave.open (path, "wb") as w:
+    w.setnchannels (1)
+    w.setsampwidth (2)
+    w.setframerate (RATE)
+    w.writeframes (pcm.tobytes ())
+
+
+def model_meta (model):
+  import onnx
+  m = onnx.load (model)
+  meta = {p.key: p.value for p in m.metadata_props}
+  dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+  return meta, dims
+
+
+MSG = re.compile (r"dltag, .*?tag=\(string\)\"?([A-Za-z0-9_-]+)\"?, "
+                  r"start=\(guint64\)(\d+), end=\(guint64\)(\d+), "
+                  r"confidence=\(double\)([0-9.eE+-]+)")
+
+
+def run_gst (model, build, wav, hop):
+  env = dict (os.environ)
+  env["GST_PLUGIN_PATH_1_0"] = os.path.join (build, "gst-plugin")
+  env["GST_REGISTRY"] = os.path.join (tempfile.gettempdir (),
+                                      "bench-tags-registry.bin")
+  cmd = ["gst-launch-1.0", "-m", "filesrc", "location=" + wav, "!",
+         "wavparse", "!", "audioconvert", "!", "dltag", "model=" + model,
+         "threads=1", "hop=%d" % hop, "!", "fakesink", "sync=false"]
+  t0 = time.time ()
+  p = subprocess.run (cmd, env=env, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True)
+  wall = time.time () - t0
+  if p.returncode != 0:
+    sys.exit ("bench-tags: pipeline failed:\n" + p.stdout[-2000:] +
+              p.stderr[-2000:])
+  segs = []
+  for m in MSG.finditer (p.stdout):
+    segs.append ((m.group (1), int (m.group (2)) / 1e9,
+                  int (m.group (3)) / 1e9, float (m.group (4))))
+  return segs, wall
+
+
+def run_offline (model, build, x, meta, dims, hop):
+  """Windows of T frames every hop ms, as dltag takes them, run by
+  `dltrain run`; a tag is on from half a hop before to half a hop after
+  each window centre where its probability reaches its threshold."""
+  import torch
+  import torchaudio
+  cfg = dict (kv.split ("=") for kv in meta["dl.audio"].split (";"))
+  n_fft = int (cfg["n_fft"])
+  win = int (round (RATE * float (cfg["win_ms"]) / 1000))
+  hop_s = int (round (RATE * float (cfg["hop_ms"]) / 1000))
+  mel = torchaudio.transforms.MelSpectrogram (
+      sample_rate=RATE, n_fft=n_fft, win_length=win, hop_length=hop_s,
+      f_min=float (cfg["fmin"]), f_max=float (cfg["fmax"]),
+      n_mels=int (cfg["n_mels"]), power=float (cfg["power"]))
+  feats = torch.log (mel (torch.tensor (x, dtype=torch.float32)) +
+                     float (cfg["log_offset"])).T.numpy ()
+  t = dims[2]
+  step = max (1, int (round (hop / float (cfg["hop_ms"]))))
+  starts = list (range (0, max (1, len (feats) - t + 1), step))
+  w = np.stack ([feats[s:s + t] for s in starts])[:, None].astype ("<f4")
+  with tempfile.TemporaryDirectory () as tmp:
+    np.save (os.path.join (tmp, "x.npy"), w)
+    t0 = time.time ()
+    subprocess.run ([os.path.join (build, "nn", "trainer", "dltrain"), "run",
+                     model, "--input", os.path.join (tmp, "x.npy"),
+                     "--output", os.path.join (tmp, "y.npy"), "--threads",
+                     "1"], check=True, stdout=subprocess.DEVNULL)
+    wall = time.time () - t0
+    p = np.load (os.path.join (tmp, "y.npy"))
+  labels = json.loads (meta["dl.labels"])
+  thr = json.loads (meta.get ("dl.thresholds", "{}"))
+  segs = []
+  fr = float (cfg["hop_ms"]) / 1000
+  for j, tag in enumerate (labels):
+    on = None
+    for i, s in enumerate (starts):
+      c = (s + t / 2) * fr
+      hit = p[i, j] >= thr.get (tag, 0.5)
+      if hit and on is None:
+        on = (max (0.0, c - hop / 2000), [])
+      if hit:
+        on[1].append (float (p[i, j]))
+      if not hit and on is not None:
+        segs.append ((tag, on[0], c - hop / 2000, float (np.mean (on[1]))))
+        on = None
+    if on is not None:
+      segs.append ((tag, on[0], len (x) / RATE, float (np.mean (on[1]))))
+  return segs, wall
+
+
+def per_second (intervals, n_sec, tags):
+  """{tag: bool array}: second i is on when the tag covers > 0.5 s of it."""
+  out = {t: np.zeros (n_sec, bool) for t in tags}
+  cover = {t: np.zeros (n_sec) for t in tags}
+  for tag, a, b in intervals:
+    if tag not in cover:
+      continue
+    for i in range (int (a), min (n_sec, int (np.ceil (b)))):
+      cover[tag][i] += max (0.0, min (b, i + 1) - max (a, i))
+  for t in tags:
+    out[t] = cover[t] > 0.5
+  return out
+
+
+def boundaries (intervals, tag):
+  b = []
+  for t, a, e in intervals:
+    if t == tag:
+      b += [a, e]
+  return b
+
+
+def main ():
+  ap = argparse.ArgumentParser (description=__doc__.split ("\n")[0])
+  ap.add_argument ("--model", required=True)
+  ap.add_argument ("--build", required=True)
+  ap.add_argument ("--corpus", help="make-tag-corpus output with bench.tsv "
+                   "(default BUILD/tag-corpus)")
+  ap.add_argument ("--seed", type=int, default=1)
+  ap.add_argument ("--hop", type=int, default=250, help="dltag hop in ms")
+  ap.add_argument ("--offline", action="store_true")
+  ap.add_argument ("--json", help="write the figures here too")
+  args = ap.parse_args ()
+  corpus = args.corpus or os.path.join (args.build, "tag-corpus")
+  if not os.path.exists (os.path.join (corpus, "bench.tsv")):
+    sys.exit ("bench-tags: no %s/bench.tsv (run scripts/make-tag-corpus.py "
+              "or scripts/train-audio-tags.sh)" % corpus)
+  meta, dims = model_meta (args.model)
+  labels = json.loads (meta["dl.labels"])
+  x, ref = compose (corpus, args.seed)
+  dur = len (x) / RATE
+  with tempfile.TemporaryDirectory () as tmp:
+    wav = os.path.join (tmp, "stream.wav")
+    write_wav (x, wav)
+    if args.offline:
+      out, wall = run_offline (args.model, args.build, x, meta, dims,
+                               args.hop)
+    else:
+      out, wall = run_gst (os.path.abspath (args.model), args.build, wav,
+                           args.hop)
+  n_sec = int (dur)
+  ref_iv = [(t, a, b) for a, b, tags in ref for t in tags]
+  # a tag split over adjacent reference segments is one interval
+  merged = []
+  for t in labels:
+    iv = sorted ((a, b) for tt, a, b in ref_iv if tt == t)
+    for a, b in iv:
+      if merged and merged[-1][0] == t and abs (merged[-1][2] - a) < 1e-6:
+        merged[-1] = (t, merged[-1][1], b)
+      else:
+        merged.append ((t, a, b))
+  ref_iv = merged
+  out_iv = [(t, a, b) for t, a, b, _ in out]
+  R = per_second (ref_iv, n_sec, labels)
+  O = per_second (out_iv, n_sec, labels)
+  print ("stream: %.1f s, %d segments (%s), %s" % (
+      dur, len (ref), ", ".join ("%s %d" % (t, sum (t in s for _, _, s in ref))
+                                 for t in labels),
+      "offline windows (dltrain run)" if args.offline else
+      "gst-launch-1.0 ... ! dltag threads=1 hop=%d" % args.hop))
+  print ("%-10s %9s %9s %9s %8s" % ("tag", "precision", "recall", "f1",
+                                    "seconds"))
+  f1s, res = [], {}
+  for t in labels:
+    tp = int (np.sum (R[t] & O[t]))
+    fp = int (np.sum (~R[t] & O[t]))
+    fn = int (np.sum (R[t] & ~O[t]))
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+    f1s.append (f)
+    res[t] = {"precision": p, "recall": r, "f1": f, "seconds": int (R[t].sum ())}
+    print ("%-10s %9.3f %9.3f %9.3f %8d" % (t, p, r, f, R[t].sum ()))
+  errs = []
+  for t in labels:
+    ob = boundaries (out_iv, t)
+    for b in boundaries (ref_iv, t):
+      if b <= 0.0 or b >= dur - 1e-6:
+        continue                # stream start / end are not boundaries
+      errs.append (min ([abs (b - o) for o in ob] + [5.0]))
+  mbe = float (np.mean (errs)) if errs else 0.0
+  macro = float (np.mean (f1s))
+  print ("macro_f1: %.3f" % macro)
+  print ("mean_boundary_error: %.3f s (%d boundaries, capped at 5 s)" %
+         (mbe, len (errs)))
+  print ("real_time_factor: %.4f (%.2f s for %.1f s%s)" % (
+      wall / dur, wall, dur, ", dltrain run only" if args.offline else
+      ", whole pipeline, 1 thread"))
+  if args.json:
+    with open (args.json, "w") as f:
+      json.dump ({"tags": res, "macro_f1": macro,
+                  "mean_boundary_error_s": mbe, "rtf": wall / dur,
+                  "duration_s": dur, "offline": args.offline}, f, indent=2)
+
+
+if __name__ == "__main__":
+  main ()

@@ -1,0 +1,407 @@
+/* dltrain - `fit --task speech`: CTC training of a speech recogniser.
+ *
+ * The corpus is decoded and turned into log-mel frames once (the model's
+ * dl.audio front end), the per-band statistics of the training frames are
+ * folded into the graph, and training runs over length-bucketed batches
+ * (consecutive utterances of the length-sorted set, zero-padded to the
+ * longest; the batch order is shuffled every epoch by the data RNG, saved
+ * in checkpoints). Each step: forward to the pre-LogSoftmax logits, CTC
+ * loss and its gradient w.r.t. the logits (dlnn_ctc_loss, input lengths
+ * ceil (frames / stride)), backward, global-norm gradient clipping
+ * (--clip-norm), one optimizer step. After each epoch: greedy decoding of
+ * the validation set (CER and WER), a checkpoint and the training curve.
+ * A loss or gradient that is not finite stops training with an error that
+ * names the epoch and step, leaving the last checkpoint as it was. */
+#include "fit.h"
+#include "speech.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIVERGED_LOSS 1e4f
+#define VAL_BATCH 16
+
+/* Scales every trainable parameter's gradient so that their global L2
+ * norm is at most @clip (0: no clipping). *norm gets the norm before. */
+static void
+clip_gradients (dt_speech_ctx * c, double clip, double *norm)
+{
+  double sq = 0;
+  for (int v = 0; v < c->g->n_values; v++) {
+    const dlnn_value *val = &c->g->values[v];
+    dlnn_tensor *gr;
+    if (val->kind != DLNN_VALUE_PARAM || !val->trainable)
+      continue;
+    gr = dlnn_exec_grad (c->e, v);
+    if (!gr)
+      continue;
+    for (int64_t i = 0; i < gr->size; i++)
+      sq += (double) gr->data[i] * gr->data[i];
+  }
+  *norm = sqrt (sq);
+  if (clip <= 0 || !isfinite (*norm) || *norm <= clip)
+    return;
+  for (int v = 0; v < c->g->n_values; v++) {
+    const dlnn_value *val = &c->g->values[v];
+    const float k = (float) (clip / *norm);
+    dlnn_tensor *gr;
+    if (val->kind != DLNN_VALUE_PARAM || !val->trainable)
+      continue;
+    gr = dlnn_exec_grad (c->e, v);
+    if (!gr)
+      continue;
+    for (int64_t i = 0; i < gr->size; i++)
+      gr->data[i] *= k;
+  }
+}
+
+/* One step on the utterances sorted[first .. first+nb-1]. */
+static dlnn_code
+train_step (dt_speech_ctx * c, int first, int nb, float lr, float *loss)
+{
+  dlnn_status *st = &c->st;
+  const int M = c->cfg.n_mels;
+  const int T = c->train.u[c->sorted[first + nb - 1]].frames;
+  const int64_t dims[3] = { nb, T, M };
+  dlnn_ctc_loss_cfg lc;
+  const dlnn_tensor *out;
+  dlnn_tensor *in;
+  int64_t To, n_targets = 0;
+  double norm;
+  dlnn_code r;
+
+  r = dlnn_exec_reshape (c->e, 0, 3, dims, st);
+  if (r != DLNN_OK)
+    return r;
+  in = dlnn_exec_input (c->e, 0);
+  memset (in->data, 0, (size_t) in->size * sizeof (float));
+  for (int i = 0; i < nb; i++) {
+    const dt_utt *u = &c->train.u[c->sorted[first + i]];
+    memcpy (in->data + (int64_t) i * T * M, u->feat,
+        (size_t) u->frames * M * sizeof (float));
+    c->in_lens[i] = dt_speech_out_frames (u->frames);
+    c->tgt_lens[i] = u->n_labels;
+    memcpy (c->targets + n_targets, u->labels,
+        (size_t) u->n_labels * sizeof (int32_t));
+    n_targets += u->n_labels;
+  }
+  r = dlnn_exec_forward (c->e, st);
+  if (r != DLNN_OK)
+    return r;
+  out = dlnn_exec_output (c->e, 0);
+  To = out->dims[1];
+  for (int i = 0; i < nb; i++)
+    if (c->in_lens[i] > To)
+      c->in_lens[i] = To;
+  if (!c->dlogits || !dlnn_shape_equal (c->dlogits, out)) {
+    dlnn_tensor_free (c->dlogits);
+    c->dlogits = dlnn_tensor_new (DLNN_FLOAT32, out->ndim, out->dims, st);
+    if (!c->dlogits)
+      return st->code;
+  }
+  dlnn_ctc_loss_cfg_init (&lc);
+  lc.blank = 0;
+  lc.batch_first = 1;
+  lc.input_is_logits = 1;
+  lc.zero_infinity = 1;
+  r = dlnn_ctc_loss (&lc, out->data, To, nb, DT_SPEECH_CLASSES, c->targets,
+      c->in_lens, c->tgt_lens, loss, NULL, c->dlogits->data, NULL, c->ws,
+      c->ws_size, st);
+  if (r != DLNN_OK)
+    return r;
+  if (!(*loss <= DIVERGED_LOSS))
+    return dlnn_status_set (st, DLNN_ERR_NUMERIC, "loss %g exceeds %g",
+        (double) *loss, (double) DIVERGED_LOSS);
+  dlnn_exec_zero_grad (c->e);
+  r = dlnn_exec_backward (c->e, 0, c->dlogits, st);
+  if (r != DLNN_OK)
+    return r;
+  clip_gradients (c, c->o->clip_norm, &norm);
+  if (!isfinite (norm))
+    return dlnn_status_set (st, DLNN_ERR_NUMERIC, "gradient norm %g",
+        norm);
+  return dlnn_optimizer_step (c->opt, c->g, c->e, lr, st);
+}
+
+static dlnn_code
+train_epoch (dt_speech_ctx * c, int epoch, dt_epoch_stats * es)
+{
+  const dt_fit_opts *o = c->o;
+  dt_progress pr;
+  double loss_sum = 0;
+  float lr = 0;
+  dlnn_code r = DLNN_OK;
+  int b = 0, done = 0;
+
+  for (int i = 0; i < c->n_batches; i++)
+    c->border[i] = i;
+  for (int i = c->n_batches - 1; i > 0; i--) {
+    int j = (int) dlnn_rng_below (&c->state.rng, (uint32_t) i + 1);
+    int t = c->border[i];
+    c->border[i] = c->border[j];
+    c->border[j] = t;
+  }
+  dlnn_exec_seed (c->e, dt_mix_seed (o->seed, 0xd0000 + (uint64_t) epoch));
+  dt_progress_start (&pr, !o->quiet, c->n_batches);
+  for (b = 0; b < c->n_batches; b++) {
+    const int first = c->border[b] * o->batch;
+    const int nb = c->train.n - first < o->batch ? c->train.n - first :
+        o->batch;
+    float loss = 0;
+
+    lr = dlnn_schedule_lr (&c->sched, c->state.step, c->total_steps);
+    r = train_step (c, first, nb, lr, &loss);
+    if (r != DLNN_OK)
+      break;
+    c->state.step++;
+    loss_sum += loss;
+    done += nb;
+    dt_progress_update (&pr, b + 1, done, loss_sum / (b + 1));
+  }
+  dt_progress_end (&pr);
+  if (r != DLNN_OK) {
+    if (r == DLNN_ERR_NUMERIC)
+      dlnn_status_prefix (&c->st, "training diverged at epoch %d/%d, step "
+          "%d/%d (lr %.3g; try a lower --lr or --clip-norm)", epoch + 1,
+          o->epochs, b + 1, c->n_batches, (double) lr);
+    else
+      dlnn_status_prefix (&c->st, "epoch %d, step %d", epoch + 1, b + 1);
+    return r;
+  }
+  es->loss = loss_sum / c->n_batches;
+  es->lr = lr;
+  return DLNN_OK;
+}
+
+static dlnn_code
+validate (dt_speech_ctx * c, dt_epoch_stats * es)
+{
+  dt_error_counts err;
+  dlnn_code r;
+
+  es->acc = es->val_acc = 0;
+  if (c->val.n == 0)
+    return DLNN_OK;
+  r = dt_speech_decode_corpus (c->ve, &c->val, c->cfg.n_mels, VAL_BATCH, 1,
+      (char *const *) dt_speech_labels, DT_SPEECH_CLASSES, 0, 0, 0, &err,
+      &c->st);
+  if (r != DLNN_OK)
+    return r;
+  /* the history keeps 1 - CER in acc and 1 - WER in val_acc */
+  es->acc = 1 - dt_error_counts_cer (&err);
+  es->val_acc = 1 - dt_error_counts_wer (&err);
+  return DLNN_OK;
+}
+
+static dlnn_code
+save_checkpoint (dt_speech_ctx * c)
+{
+  dlnn_code r = dt_graph_copy_params (c->xg, c->g, &c->st);
+  if (r != DLNN_OK)
+    return r;
+  dt_speech_set_metrics (c);
+  dt_speech_set_provenance (c);
+  c->state.fingerprint = c->fingerprint;
+  r = dt_checkpoint_save (c->ckpt_dir, c->xg, c->opt, &c->state, &c->st);
+  c->state.fingerprint = NULL;
+  return r;
+}
+
+static dlnn_code
+resume (dt_speech_ctx * c, int *resumed)
+{
+  dlnn_status *st = &c->st;
+  dlnn_graph *ck = NULL;
+  dt_train_state s;
+  char *latest = dt_path_join (c->ckpt_dir, "latest");
+  dlnn_code r;
+
+  *resumed = 0;
+  if (!latest)
+    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+  if (!dt_is_file (latest)) {
+    if (!c->o->quiet)
+      fprintf (stderr, "dltrain: no checkpoint in '%s', starting from "
+          "scratch\n", c->ckpt_dir);
+    free (latest);
+    return DLNN_OK;
+  }
+  free (latest);
+  r = dt_checkpoint_load (c->ckpt_dir, &ck, c->opt, &s, st);
+  if (r != DLNN_OK)
+    return r;
+  if (!s.fingerprint || strcmp (s.fingerprint, c->fingerprint) != 0) {
+    dt_train_state_clear (&s);
+    dlnn_graph_free (ck);
+    return dlnn_status_set (st, DLNN_ERR_INVALID,
+        "the checkpoint in '%s' was made with other options or data; "
+        "remove it or use the same options to resume", c->ckpt_dir);
+  }
+  r = dt_graph_copy_params (c->g, ck, st);
+  dlnn_graph_free (ck);
+  if (r != DLNN_OK) {
+    dt_train_state_clear (&s);
+    return dlnn_status_prefix (st, "checkpoint in '%s'", c->ckpt_dir);
+  }
+  if (s.epoch > c->o->epochs) {
+    dt_train_state_clear (&s);
+    return dlnn_status_set (st, DLNN_ERR_INVALID,
+        "the checkpoint has %d epochs already, more than --epochs %d",
+        s.epoch, c->o->epochs);
+  }
+  free (s.fingerprint);
+  s.fingerprint = NULL;
+  {
+    dt_epoch_stats *h = realloc (s.hist, (size_t) c->o->epochs *
+        sizeof (dt_epoch_stats));
+    if (!h) {
+      dt_train_state_clear (&s);
+      return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    }
+    s.hist = h;
+  }
+  dt_train_state_clear (&c->state);
+  c->state = s;
+  *resumed = 1;
+  return DLNN_OK;
+}
+
+static void
+plot (dt_speech_ctx * c)
+{
+  if (dt_plot_curve_labeled (c->curve_path, c->state.hist, c->state.n_hist,
+          c->val.n > 0, c->o->output, "CTC loss", "validation accuracy",
+          "1 - CER (characters)", "1 - WER (words)", &c->st) != DLNN_OK)
+    fprintf (stderr, "dltrain: warning: %s\n", c->st.message);
+}
+
+int
+dt_speech_fit_run (const dt_fit_opts * o)
+{
+  dt_speech_ctx c;
+  int ret = 1, resumed = 0, epochs_run = 0;
+  const char *audio = o->audio ? o->audio : "rate=16000;n_mels=40";
+
+  memset (&c, 0, sizeof (c));
+  c.o = o;
+  dlnn_status_clear (&c.st);
+  dlnn_set_threads (o->threads);
+  c.rnn = o->arch_name && strcmp (o->arch_name, "lstm") == 0 ?
+      DT_SPEECH_LSTM : DT_SPEECH_GRU;
+  if (dlnn_audio_cfg_parse (audio, &c.cfg, &c.st) != DLNN_OK) {
+    dt_fail ("--audio '%s': %s", audio, c.st.message);
+    goto out;
+  }
+  c.ckpt_dir = o->ckpt_dir ? dt_strdup (o->ckpt_dir) :
+      dt_output_sibling (o->output, ".ckpt");
+  c.curve_path = dt_output_sibling (o->output, "-curve.png");
+  if (!c.ckpt_dir || !c.curve_path) {
+    dt_fail ("out of memory");
+    goto out;
+  }
+  if (dt_speech_setup_data (&c) != DLNN_OK) {
+    dt_fail ("%s", c.st.message);
+    goto out;
+  }
+  if (dt_speech_setup_model (&c) != DLNN_OK) {
+    dt_fail ("cannot build the speech model: %s", c.st.message);
+    goto out;
+  }
+  dlnn_rng_seed (&c.state.rng, dt_mix_seed (o->seed, 0xda7a));
+  c.state.channels = 1;         /* normalisation lives in the graph */
+  c.state.mean[0] = 0;
+  c.state.std[0] = 1;
+  c.state.hist = calloc ((size_t) o->epochs, sizeof (dt_epoch_stats));
+  if (!c.state.hist) {
+    dt_fail ("out of memory");
+    goto out;
+  }
+  if (o->resume && resume (&c, &resumed) != DLNN_OK) {
+    dt_fail ("cannot resume: %s", c.st.message);
+    goto out;
+  }
+  if (!o->quiet) {
+    char *a = dlnn_audio_cfg_format (&c.cfg);
+    printf ("data: %s, %d training + %d validation utterances (%s)\n",
+        o->data, c.train.n, c.val.n, c.val_desc ? c.val_desc : "none");
+    printf ("audio: %s\n", a ? a : "?");
+    printf ("model: %s x %d, width %d, stride %d, %lld parameters, batch "
+        "%d, %d steps per epoch, %d threads\n", c.rnn == DT_SPEECH_LSTM ?
+        "lstm" : "gru", o->layers, o->width, DT_SPEECH_STRIDE,
+        (long long) dlnn_graph_param_count (c.g), o->batch, c.n_batches,
+        dlnn_get_threads ());
+    if (resumed)
+      printf ("resumed from '%s' after epoch %d\n", c.ckpt_dir,
+          c.state.epoch);
+    free (a);
+    fflush (stdout);
+  }
+
+  for (int ep = c.state.epoch; ep < o->epochs; ep++) {
+    dt_epoch_stats es = { 0 };
+    const double t0 = dt_now ();
+    double tt;
+
+    if (train_epoch (&c, ep, &es) != DLNN_OK) {
+      if (c.state.epoch > 0)
+        dt_fail ("%s; the last good checkpoint (epoch %d) is in '%s'",
+            c.st.message, c.state.epoch, c.ckpt_dir);
+      else
+        dt_fail ("%s", c.st.message);
+      goto out;
+    }
+    tt = dt_now () - t0;
+    if (validate (&c, &es) != DLNN_OK) {
+      dt_fail ("validation failed: %s", c.st.message);
+      goto out;
+    }
+    es.time = dt_now () - t0;
+    c.state.hist[c.state.n_hist++] = es;
+    c.state.epoch = ep + 1;
+    if (!o->quiet) {
+      char val[64];
+      if (c.val.n > 0)
+        snprintf (val, sizeof (val), "val_cer %.4f  val_wer %.4f",
+            1 - es.acc, 1 - es.val_acc);
+      else
+        snprintf (val, sizeof (val), "no validation");
+      printf ("epoch %d/%d  loss %.4f  %s  lr %.5f  time %.1fs  (%.2f "
+          "steps/s, %.1f utt/s)\n", ep + 1, o->epochs, es.loss, val, es.lr,
+          es.time, c.n_batches / tt, c.train.n / tt);
+      fflush (stdout);
+    }
+    if (save_checkpoint (&c) != DLNN_OK) {
+      dt_fail ("cannot write the checkpoint: %s", c.st.message);
+      goto out;
+    }
+    plot (&c);
+    if (o->stop_after > 0 && ++epochs_run >= o->stop_after
+        && c.state.epoch < o->epochs) {
+      if (!o->quiet)
+        printf ("stopped after epoch %d (--stop-after); continue with "
+            "--resume\n", c.state.epoch);
+      ret = 0;
+      goto out;
+    }
+  }
+
+  if (dt_graph_copy_params (c.xg, c.g, &c.st) != DLNN_OK) {
+    dt_fail ("%s", c.st.message);
+    goto out;
+  }
+  dt_speech_set_metrics (&c);
+  dt_speech_set_provenance (&c);
+  if (dlnn_onnx_save_file (c.xg, o->output, &c.st) != DLNN_OK) {
+    dt_fail ("cannot write '%s': %s", o->output, c.st.message);
+    goto out;
+  }
+  plot (&c);
+  if (!o->quiet)
+    printf ("wrote %s and %s\n", o->output, c.curve_path);
+  ret = 0;
+
+out:
+  dt_speech_ctx_clear (&c);
+  return ret;
+}

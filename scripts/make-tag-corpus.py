@@ -1,0 +1,465 @@
+#!/usr/bin/python3
+"""Build a multi-label audio event corpus from recordings in Debian main.
+
+Tags: speech, music, silence, noise, applause. Clips are --clip-sec long
+(1.0 s), 16 kHz mono 16-bit WAV, written to clips/{train,val}/NNNNNN.wav
+with manifests train.tsv / val.tsv ("path<TAB>tag1,tag2", path relative
+to the manifest's directory, no header).
+
+Sources (all real recordings unless said otherwise):
+- music: wesnoth-1.16-music, warzone2100-music and lincity-ng-data game
+  music tracks (first ~40 s of each, decoded with gst-launch-1.0);
+- applause: lincity-ng-data SportsCroud{1,2,3}.wav (a cheering, clapping
+  crowd), frozen-bubble-data applause.ogg, and crowds assembled from the
+  real single claps/snaps of sonic-pi-samples (perc_snap, perc_snap2):
+  hundreds of randomly timed, filtered and scaled copies, and generated
+  applause (crowds of band-passed noise bursts, synth_applause);
+- noise: generated white / pink / brown noise, mains hum and noise of a
+  random spectral slope, band and slow modulation (synth_noise), plus real
+  non-music effects of lincity-ng-data (traffic, water, fire, industry,
+  mills, trains, ...) and sonic-pi-samples vinyl_hiss;
+- speech: synthesised with espeak-ng, flite and festival (voices and text
+  helpers of scripts/make-speech-corpus.py, fortune cookie text) and real
+  recordings of pocketsphinx-testdata (cards/*.wav, tidigits) that the
+  benchmark does not use;
+- silence: digital zero and very low noise (-90..-60 dBFS).
+Multi-label clips mix speech over music, applause or noise, and music with
+applause, at random levels. Every clip gets a random gain, a third of them
+a random low-pass (so band-limited sources do not give their tag away).
+
+Splits are made per source: a music track, effect file, synthesis voice or
+recording is in exactly one of train, val and bench (never frames of one
+track in two splits). The bench split (music tracks, effects and applause
+kept out of training and validation) is written as bench/*.wav with
+bench.tsv ("path<TAB>tag") for bench/bench-tags.py, which adds the real
+recorded speech of pocketsphinx-testdata (goforward, numbers, something,
+librivox). corpus.json: counts per split and tag, sources per split.
+
+  /usr/bin/python3 scripts/make-tag-corpus.py --out tagcorpus --clips 3000
+"""
+
+import argparse
+import glob
+import hashlib
+import importlib.util
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+RATE = 16000
+TAGS = ["speech", "music", "silence", "noise", "applause"]
+
+HERE = os.path.dirname (os.path.abspath (__file__))
+_spec = importlib.util.spec_from_file_location (
+    "make_speech_corpus", os.path.join (HERE, "make-speech-corpus.py"))
+msc = importlib.util.module_from_spec (_spec)
+_spec.loader.exec_module (msc)
+
+MUSIC_GLOBS = ["/usr/share/games/wesnoth/1.16/data/core/music/*.ogg",
+               "/usr/share/games/warzone2100/music/**/*.opus",
+               "/usr/share/games/lincity-ng/music/**/*.ogg"]
+LINCITY = "/usr/share/games/lincity-ng/sounds/"
+SONICPI = "/usr/share/sonic-pi/samples/"
+APPLAUSE = {"train": [LINCITY + "SportsCroud1.wav",
+                      LINCITY + "SportsCroud2.wav"],
+            "val": [LINCITY + "SportsCroud3.wav"],
+            "bench": ["/usr/share/games/frozen-bubble/snd/applause.ogg"]}
+CLAPS = {"train": [SONICPI + "perc_snap.flac"],
+         "val": [SONICPI + "perc_snap2.flac"]}
+# effects without voices or music in them
+NOISE_PREFIXES = ["TraficHigh", "TraficLow", "Water", "Fire", "IndustryHigh",
+                  "IndustryLight", "Mill", "RailTrain", "WindMill",
+                  "PowerCoal", "CoalMine", "OreMine", "Blacksmith", "Build",
+                  "Raze", "Rocket", "Substation", "DirtTrack", "Tip",
+                  "Recycle"]
+REAL_SPEECH = {"train": sorted (glob.glob (
+                  "/usr/share/pocketsphinx/test/data/cards/00[1-4].wav")),
+               "val": ["/usr/share/pocketsphinx/test/data/cards/005.wav",
+                       "/usr/share/pocketsphinx/test/data/tidigits/"
+                       "dhd.2934z.raw"]}
+
+# label sets and their shares
+MIXES = [(("speech",), 0.17), (("music",), 0.14), (("silence",), 0.09),
+         (("noise",), 0.13), (("applause",), 0.11),
+         (("speech", "music"), 0.12), (("speech", "applause"), 0.06),
+         (("speech", "noise"), 0.08), (("music", "applause"), 0.05),
+         (("music", "noise"), 0.05)]
+
+
+def split_of (key, val=15, bench=15):
+  h = int (hashlib.sha1 (key.encode ()).hexdigest ()[:8], 16) % 100
+  return "val" if h < val else "bench" if h < val + bench else "train"
+
+
+def decode (path, max_bytes=None):
+  """Any audio file -> float64 mono 16 kHz (gst-launch-1.0; raw files are
+  16 kHz S16LE)."""
+  if path.endswith (".raw"):
+    return np.fromfile (path, dtype="<i2").astype (np.float64) / 32768.0
+  with open (path, "rb") as f:
+    data = f.read (max_bytes) if max_bytes else f.read ()
+  out = subprocess.run (["gst-launch-1.0", "-q", "fdsrc", "fd=0", "!",
+                         "decodebin", "!", "audioconvert", "!",
+                         "audioresample", "!",
+                         "audio/x-raw,format=S16LE,rate=16000,channels=1",
+                         "!", "fdsink", "fd=1"], input=data,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        check=True).stdout
+  return np.frombuffer (out, dtype="<i2").astype (np.float64) / 32768.0
+
+
+def write_wav (x, path):
+  pcm = np.clip (np.round (x * 32767.0), -32768, 32767).astype ("<i2")
+  with wave.open (path, "wb") as w:
+    w.setnchannels (1)
+    w.setsampwidth (2)
+    w.setframerate (RATE)
+    w.writeframes (pcm.tobytes ())
+
+
+def rms (x):
+  return float (np.sqrt (np.mean (x ** 2) + 1e-20))
+
+
+def lowpass (x, hz):
+  spec = np.fft.rfft (x)
+  f = np.fft.rfftfreq (len (x), 1.0 / RATE)
+  spec[f > hz] = 0
+  return np.fft.irfft (spec, len (x))
+
+
+def window (x, n, rng, active=True):
+  """A random n-sample window of x (looped if short); with @active, the
+  loudest of a few draws, so that speech windows hold speech."""
+  if len (x) < n:
+    x = np.resize (x, n)
+  best, best_e = None, -1.0
+  for _ in range (4 if active else 1):
+    s = int (rng.integers (0, len (x) - n + 1))
+    w = x[s:s + n]
+    e = rms (w)
+    if e > best_e:
+      best, best_e = w, e
+  return np.array (best, dtype=np.float64)
+
+
+def crowd (clap, n, rng):
+  """Applause from one real clap recording: many randomly timed,
+  pitched, filtered and scaled copies."""
+  y = np.zeros (n + len (clap))
+  rate = rng.uniform (60, 250)            # claps per second
+  k = int (rate * n / RATE)
+  for _ in range (k):
+    s = int (rng.integers (0, n))
+    c = clap * rng.uniform (0.2, 1.0)
+    if rng.random () < 0.5:
+      c = np.interp (np.arange (0, len (clap), rng.uniform (0.8, 1.25)),
+                     np.arange (len (clap)), clap)
+    y[s:s + len (c)] += c[:len (y) - s]
+  y = y[:n]
+  return lowpass (y, rng.uniform (3000, 8000))
+
+
+def _decode_one (arg):
+  path, max_bytes = arg
+  try:
+    x = decode (path, max_bytes)
+  except subprocess.CalledProcessError:
+    return None
+  return x.astype (np.float32) if len (x) >= RATE // 10 else None
+
+
+def fft_filter (x, gain):
+  spec = np.fft.rfft (x)
+  return np.fft.irfft (spec * gain (np.fft.rfftfreq (len (x), 1.0 / RATE)),
+                       len (x))
+
+
+def synth_applause (n, rng):
+  """Generated applause: a crowd of hand claps, each a short burst of
+  band-passed noise (centre 700-3000 Hz, decay 3-15 ms) at random times
+  and levels, with a faint room tail."""
+  kernels = []
+  for _ in range (8):
+    m = int (rng.integers (200, 600))
+    burst = rng.standard_normal (m) * np.exp (-np.arange (m) / RATE /
+                                              rng.uniform (0.003, 0.015))
+    fc, bw = rng.uniform (700, 3000), rng.uniform (0.5, 1.5)
+    kernels.append (fft_filter (burst, lambda f: np.exp (
+        -0.5 * (np.log2 (np.maximum (f, 1.0) / fc) / bw) ** 2)))
+  y = np.zeros (n + 600)
+  claps = int (rng.uniform (30, 300) * n / RATE)
+  for _ in range (claps):
+    k = kernels[rng.integers (len (kernels))]
+    s = int (rng.integers (0, n))
+    y[s:s + len (k)] += k * rng.uniform (0.1, 1.0)
+  y = y[:n]
+  if rng.random () < 0.7:
+    m = int (rng.uniform (0.05, 0.3) * RATE)
+    tail = rng.standard_normal (m) * np.exp (-np.arange (m) / m * 5)
+    y = y + 0.3 * np.convolve (y, tail / np.sqrt (m))[:n]
+  return y
+
+
+def synth_noise (n, rng):
+  """Generated noise: a random spectral slope (white .. beyond brown),
+  optionally band-limited and slowly amplitude-modulated (wind, surf)."""
+  slope = rng.uniform (0.0, 2.5)
+  lo, hi = (rng.uniform (20, 800), rng.uniform (1500, 8000)) \
+      if rng.random () < 0.4 else (0.0, 8001.0)
+  x = fft_filter (rng.standard_normal (n), lambda f: (np.maximum (f, 20.0)
+      ** (-slope / 2)) * ((f >= lo) & (f <= hi)))
+  if rng.random () < 0.4:
+    t = np.arange (n) / RATE
+    x *= 1.0 + rng.uniform (0.3, 0.9) * np.sin (
+        2 * np.pi * rng.uniform (0.2, 3.0) * t + rng.uniform (0, 6.3))
+  return x
+
+
+_POOLS = {}
+
+
+def _init_worker (pools):
+  _POOLS.clear ()
+  _POOLS.update (pools)
+
+
+def speech_signal (job, rng, n):
+  p = _POOLS[job["split"]]
+  if p["real_speech"] and rng.random () < 0.15:
+    return window (p["real_speech"][rng.integers (len (p["real_speech"]))],
+                   n, rng)
+  voice = tuple (p["voices"][rng.integers (len (p["voices"]))])
+  text = p["texts"][rng.integers (len (p["texts"]))]
+  with tempfile.TemporaryDirectory () as tmp:
+    wav = os.path.join (tmp, "s.wav")
+    msc.synthesise (voice, text, int (rng.integers (140, 211)),
+                    int (rng.integers (25, 76)), wav)
+    x = msc.sox_to_array (wav, [])
+  return window (x, n, rng)
+
+
+def source (tag, job, rng, n):
+  p = _POOLS[job["split"]]
+  if tag == "speech":
+    return speech_signal (job, rng, n)
+  if tag == "music":
+    return window (p["music"][rng.integers (len (p["music"]))], n, rng)
+  if tag == "applause":
+    u = rng.random ()
+    if p["claps"] and u < 0.15:
+      return crowd (p["claps"][rng.integers (len (p["claps"]))], n, rng)
+    if u < 0.55:
+      return synth_applause (n, rng)
+    return window (p["applause"][rng.integers (len (p["applause"]))], n,
+                   rng)
+  if tag == "noise":
+    u = rng.random ()
+    if p["noise"] and u < 0.5:
+      return window (p["noise"][rng.integers (len (p["noise"]))], n, rng)
+    if u < 0.75:
+      return synth_noise (n, rng)
+    kind = ["white", "pink", "brown", "hum"][rng.integers (4)]
+    return msc.make_noise (kind, n, rng)
+  raise ValueError (tag)
+
+
+def make_clip (job):
+  rng = np.random.default_rng ([job["seed"], job["index"]])
+  n = job["samples"]
+  tags = job["tags"]
+  if tags == ["silence"]:
+    if rng.random () < 0.3:
+      x = np.zeros (n)
+    else:
+      x = rng.standard_normal (n) * 10 ** (rng.uniform (-90, -60) / 20)
+  else:
+    x = np.zeros (n)
+    main = None
+    for i, t in enumerate (tags):
+      s = source (t, job, rng, n)
+      s = s / rms (s)
+      if i == 0:
+        main = s
+        x += s
+      else:
+        # the second tag from 10 dB below to 3 dB above the first one
+        x += s * 10 ** (rng.uniform (-10, 3) / 20)
+    if rng.random () < 0.33:
+      x = lowpass (x, rng.uniform (3500, 7500))
+    x = x / rms (x) * 10 ** (rng.uniform (-35, -12) / 20)
+  peak = np.max (np.abs (x))
+  if peak > 0.99:
+    x *= 0.99 / peak
+  write_wav (x, job["path"])
+  return job["index"]
+
+
+def load_pools (out, jobs, log):
+  music = sorted (f for g in MUSIC_GLOBS for f in glob.glob (g,
+                                                              recursive=True))
+  effects = sorted (f for f in glob.glob (LINCITY + "*.wav")
+                    if any (os.path.basename (f).startswith (p)
+                            for p in NOISE_PREFIXES))
+  effects += [SONICPI + "vinyl_hiss.flac"]
+  sentences = msc.load_sentences ()
+  voices = msc.all_voices ()
+  pools, sources = {}, {}
+
+  def load_list (files, max_bytes=None):
+    got = []
+    with ProcessPoolExecutor (max_workers=jobs) as ex:
+      for f, x in zip (files, ex.map (_decode_one, [(f, max_bytes)
+                                                     for f in files])):
+        if x is not None:
+          got.append ((f, x))
+    return got
+
+  for split in ("train", "val", "bench"):
+    m = load_list ([f for f in music if split_of (f) == split], 160 * 1024)
+    e = load_list ([f for f in effects if split_of (f) == split])
+    a = load_list ([f for f in APPLAUSE[split] if os.path.exists (f)])
+    c = load_list ([f for f in CLAPS.get (split, []) if os.path.exists (f)])
+    s = load_list ([f for f in REAL_SPEECH.get (split, [])
+                    if os.path.exists (f)])
+    if split != "bench" and (not m or not a):
+      sys.exit ("make-tag-corpus: no %s for the %s split (run "
+                "scripts/install-deps.sh)" % ("music" if not m else
+                                              "applause", split))
+    pools[split] = {
+      "split": split,
+      "music": [x for _, x in m], "noise": [x for _, x in e],
+      "applause": [x for _, x in a],
+      "claps": [x[np.argmax (np.abs (x)) - 200:][:4000]
+                if np.argmax (np.abs (x)) >= 200 else x[:4000]
+                for _, x in c],
+      "real_speech": [x for _, x in s],
+      "voices": [v for v in voices if msc.voice_is_val (v) ==
+                 (split == "val")],
+      "texts": [t for t in sentences if msc.text_is_val (t) ==
+                (split == "val")],
+    }
+    sources[split] = {"music": [f for f, _ in m], "noise": [f for f, _ in e],
+                      "applause": [f for f, _ in a],
+                      "claps": [f for f, _ in c],
+                      "real_speech": [f for f, _ in s]}
+    if split != "bench":
+      sources[split]["voices"] = ["%s:%s" % v for v in pools[split]["voices"]]
+    log ("%s: %d music tracks, %d effects, %d applause, %d claps, %d real "
+         "speech" % (split, len (m), len (e), len (a), len (c), len (s)))
+  return pools, sources
+
+
+def write_bench (out, pools, rng):
+  d = os.path.join (out, "bench")
+  os.makedirs (d, exist_ok=True)
+  rows = []
+  p = pools["bench"]
+  for i, x in enumerate (p["music"]):
+    seg = x[: 12 * RATE]
+    rows.append (("bench/music%02d.wav" % i, "music", seg))
+  for i, x in enumerate (p["applause"] + p["noise"]):
+    tag = "applause" if i < len (p["applause"]) else "noise"
+    rows.append (("bench/%s%02d.wav" % (tag, i), tag, x[: 12 * RATE]))
+  for i, kind in enumerate (["white", "pink", "brown", "hum"]):
+    rows.append (("bench/noise-%s.wav" % kind, "noise",
+                  msc.make_noise (kind, 4 * RATE, rng)))
+  with open (os.path.join (out, "bench.tsv"), "w") as f:
+    for path, tag, x in rows:
+      x = x / rms (x) * 10 ** (-20 / 20)
+      peak = np.max (np.abs (x))
+      if peak > 0.99:
+        x *= 0.99 / peak
+      write_wav (x, os.path.join (out, path))
+      f.write ("%s\t%s\n" % (path, tag))
+  return len (rows)
+
+
+def main ():
+  ap = argparse.ArgumentParser (description=__doc__.split ("\n")[0])
+  ap.add_argument ("--out", required=True)
+  ap.add_argument ("--clips", type=int, default=3000,
+                   help="training clips; validation gets a fifth of this")
+  ap.add_argument ("--clip-sec", type=float, default=1.0)
+  ap.add_argument ("--seed", type=int, default=1)
+  ap.add_argument ("--jobs", type=int, default=os.cpu_count () or 1)
+  args = ap.parse_args ()
+
+  missing = [t for t in msc.missing_tools ()]
+  if missing:
+    sys.exit ("make-tag-corpus: missing %s (run scripts/install-deps.sh)"
+              % ", ".join (missing))
+  os.makedirs (args.out, exist_ok=True)
+  t0 = time.time ()
+
+  def log (s):
+    print ("make-tag-corpus: " + s, flush=True)
+
+  pools, sources = load_pools (args.out, args.jobs, log)
+  n = int (round (args.clip_sec * RATE))
+  counts = {"train": args.clips, "val": max (1, args.clips // 5)}
+  weights = np.array ([w for _, w in MIXES])
+  weights /= weights.sum ()
+  jobs = []
+  for split in ("train", "val"):
+    d = os.path.join (args.out, "clips", split)
+    os.makedirs (d, exist_ok=True)
+    r = random.Random ("%d:%s" % (args.seed, split))
+    for i in range (counts[split]):
+      # every label set in turn first, so even tiny corpora have them all
+      k = i if i < len (MIXES) else \
+          r.choices (range (len (MIXES)), weights=weights)[0]
+      jobs.append ({"index": len (jobs), "seed": args.seed, "split": split,
+                    "tags": list (MIXES[k][0]), "samples": n,
+                    "path": os.path.join (d, "%06d.wav" % i)})
+  done = 0
+  with ProcessPoolExecutor (max_workers=max (1, args.jobs),
+                            initializer=_init_worker,
+                            initargs=({s: pools[s] for s in ("train",
+                                                              "val")},)) as ex:
+    for _ in ex.map (make_clip, jobs, chunksize=8):
+      done += 1
+      if done % 500 == 0 or done == len (jobs):
+        log ("%d/%d clips, %.0f s" % (done, len (jobs), time.time () - t0))
+  stats = {}
+  for split in ("train", "val"):
+    rows = [j for j in jobs if j["split"] == split]
+    with open (os.path.join (args.out, split + ".tsv"), "w") as f:
+      for j in rows:
+        f.write ("%s\t%s\n" % (os.path.relpath (j["path"], args.out),
+                               ",".join (j["tags"])))
+    stats[split] = {"clips": len (rows),
+                    "per_tag": {t: sum (t in j["tags"] for j in rows)
+                                for t in TAGS},
+                    "multi_label": sum (len (j["tags"]) > 1 for j in rows)}
+  nb = write_bench (args.out, pools, np.random.default_rng (args.seed))
+  stats["bench"] = {"files": nb}
+  meta = {"seed": args.seed, "tags": TAGS, "sample_rate": RATE,
+          "clip_sec": args.clip_sec, "format": "wav, mono, 16 bit",
+          "splits": stats, "sources": sources,
+          "mixes": [[list (m), w] for m, w in MIXES],
+          "split_rule": "per source file/voice: sha1(path) %% 100 < 15 val, "
+          "< 30 bench, else train; applause, claps and real speech by the "
+          "fixed lists in the script; synthesis voices and texts as "
+          "make-speech-corpus.py",
+          "elapsed_s": round (time.time () - t0, 1),
+          "command": " ".join (["/usr/bin/python3",
+                                "scripts/make-tag-corpus.py"] + sys.argv[1:])}
+  with open (os.path.join (args.out, "corpus.json"), "w") as f:
+    json.dump (meta, f, indent=2, sort_keys=True)
+    f.write ("\n")
+  log ("%d train + %d val clips, %d bench files in %s (%.0f s)" %
+       (counts["train"], counts["val"], nb, args.out, time.time () - t0))
+
+
+if __name__ == "__main__":
+  main ()
