@@ -225,6 +225,14 @@ gst_dl_speech_start (GstDlSpeech * self)
   self->word = g_string_sized_new (4 * self->max_out + 16);
   if (!self->utt || !self->ring || !self->tokens)
     goto no_memory;
+  /* plan the exec once for the longest utterance: its buffers only grow,
+   * so every shorter utterance's reshape then allocates nothing */
+  {
+    int64_t dims[3] = { 1, (int64_t) self->max_frames, self->n_mels };
+
+    if (dlnn_exec_reshape (self->exec, 0, 3, dims, &st) != DLNN_OK)
+      goto exec_failed;
+  }
 
   if (beam_size > 1 || self->vocab != NULL || self->lm_model != NULL) {
     dlnn_ctc_beam_cfg_init (&bcfg);

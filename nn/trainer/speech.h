@@ -118,6 +118,25 @@ char *dt_eval_model_task (int argc, char **argv);
 
 struct dt_fit_opts;
 
+/* One data-parallel replica of the training graph (speech_par.c): shard
+ * 0 borrows the context's graph and exec, the others own theirs; each has
+ * its own CTC buffers. */
+typedef struct dt_speech_shard
+{
+  dlnn_graph *g;
+  dlnn_exec *e;
+  int own;
+  int first, nb;                /* utterances sorted[first .. first+nb-1] */
+  float loss;                   /* mean CTC loss of the shard */
+  int32_t *targets;
+  int64_t *in_lens, *tgt_lens;
+  void *ws;
+  dlnn_tensor *dlogits;
+  dlnn_code r;
+  dlnn_status st;
+  const struct dt_speech_ctx *c;
+} dt_speech_shard;
+
 typedef struct dt_speech_ctx
 {
   const struct dt_fit_opts *o;
@@ -138,14 +157,15 @@ typedef struct dt_speech_ctx
   int n_batches;
   int *border;                  /* batch order of the current epoch */
   int64_t total_steps;
-  /* per-step buffers, sized for the longest batch */
-  int32_t *targets;
-  int64_t *in_lens, *tgt_lens;
-  void *ws;
+  /* CTC workspace bytes for the longest utterance (each shard has its
+   * own buffers) */
   size_t ws_size;
-  dlnn_tensor *dlogits;
   dt_train_state state;
   char *ckpt_dir, *curve_path, *fingerprint;
+  /* data parallelism: n_shards replicas (1: shard 0 only, no threads) */
+  int n_shards;
+  dt_speech_shard *shards;
+  int64_t max_batch_labels;
 } dt_speech_ctx;
 
 void dt_speech_ctx_clear (dt_speech_ctx * c);
@@ -153,6 +173,19 @@ void dt_speech_ctx_clear (dt_speech_ctx * c);
 dlnn_code dt_speech_setup_data (dt_speech_ctx * c);
 /* Graphs, execs, optimizer, schedule, batches, buffers, fingerprint. */
 dlnn_code dt_speech_setup_model (dt_speech_ctx * c);
+/* speech_par.c: @k replicas (k >= 1; k > 1 runs the shards of each
+ * batch in k threads with single-threaded math), built after the
+ * parameters are final (after --resume). */
+dlnn_code dt_speech_par_init (dt_speech_ctx * c, int k);
+void dt_speech_par_free (dt_speech_ctx * c);
+/* Forward, CTC loss and backward of the batch sorted[first ..
+ * first+nb-1], split into contiguous shards; the batch-mean gradient ends
+ * up in c->e and *loss is the batch-mean loss. */
+dlnn_code dt_speech_par_step (dt_speech_ctx * c, int first, int nb,
+    float *loss);
+/* After the optimizer stepped c->g: copies its parameters to the other
+ * replicas. */
+dlnn_code dt_speech_par_sync (dt_speech_ctx * c);
 /* dl.metrics and dl.provenance of the export graph. */
 void dt_speech_set_metrics (dt_speech_ctx * c);
 void dt_speech_set_provenance (dt_speech_ctx * c);

@@ -56,72 +56,30 @@ clip_gradients (dt_speech_ctx * c, double clip, double *norm)
   }
 }
 
-/* One step on the utterances sorted[first .. first+nb-1]. */
+/* One step on the utterances sorted[first .. first+nb-1]: forward, CTC
+ * and backward of its shards (speech_par.c), clipping, optimizer step,
+ * parameters back to the replicas. */
 static dlnn_code
 train_step (dt_speech_ctx * c, int first, int nb, float lr, float *loss)
 {
   dlnn_status *st = &c->st;
-  const int M = c->cfg.n_mels;
-  const int T = c->train.u[c->sorted[first + nb - 1]].frames;
-  const int64_t dims[3] = { nb, T, M };
-  dlnn_ctc_loss_cfg lc;
-  const dlnn_tensor *out;
-  dlnn_tensor *in;
-  int64_t To, n_targets = 0;
   double norm;
   dlnn_code r;
 
-  r = dlnn_exec_reshape (c->e, 0, 3, dims, st);
-  if (r != DLNN_OK)
-    return r;
-  in = dlnn_exec_input (c->e, 0);
-  memset (in->data, 0, (size_t) in->size * sizeof (float));
-  for (int i = 0; i < nb; i++) {
-    const dt_utt *u = &c->train.u[c->sorted[first + i]];
-    memcpy (in->data + (int64_t) i * T * M, u->feat,
-        (size_t) u->frames * M * sizeof (float));
-    c->in_lens[i] = dt_speech_out_frames (u->frames);
-    c->tgt_lens[i] = u->n_labels;
-    memcpy (c->targets + n_targets, u->labels,
-        (size_t) u->n_labels * sizeof (int32_t));
-    n_targets += u->n_labels;
-  }
-  r = dlnn_exec_forward (c->e, st);
-  if (r != DLNN_OK)
-    return r;
-  out = dlnn_exec_output (c->e, 0);
-  To = out->dims[1];
-  for (int i = 0; i < nb; i++)
-    if (c->in_lens[i] > To)
-      c->in_lens[i] = To;
-  if (!c->dlogits || !dlnn_shape_equal (c->dlogits, out)) {
-    dlnn_tensor_free (c->dlogits);
-    c->dlogits = dlnn_tensor_new (DLNN_FLOAT32, out->ndim, out->dims, st);
-    if (!c->dlogits)
-      return st->code;
-  }
-  dlnn_ctc_loss_cfg_init (&lc);
-  lc.blank = 0;
-  lc.batch_first = 1;
-  lc.input_is_logits = 1;
-  lc.zero_infinity = 1;
-  r = dlnn_ctc_loss (&lc, out->data, To, nb, DT_SPEECH_CLASSES, c->targets,
-      c->in_lens, c->tgt_lens, loss, NULL, c->dlogits->data, NULL, c->ws,
-      c->ws_size, st);
+  r = dt_speech_par_step (c, first, nb, loss);
   if (r != DLNN_OK)
     return r;
   if (!(*loss <= DIVERGED_LOSS))
     return dlnn_status_set (st, DLNN_ERR_NUMERIC, "loss %g exceeds %g",
         (double) *loss, (double) DIVERGED_LOSS);
-  dlnn_exec_zero_grad (c->e);
-  r = dlnn_exec_backward (c->e, 0, c->dlogits, st);
-  if (r != DLNN_OK)
-    return r;
   clip_gradients (c, c->o->clip_norm, &norm);
   if (!isfinite (norm))
     return dlnn_status_set (st, DLNN_ERR_NUMERIC, "gradient norm %g",
         norm);
-  return dlnn_optimizer_step (c->opt, c->g, c->e, lr, st);
+  r = dlnn_optimizer_step (c->opt, c->g, c->e, lr, st);
+  if (r != DLNN_OK)
+    return r;
+  return dt_speech_par_sync (c);
 }
 
 static dlnn_code
@@ -321,16 +279,28 @@ dt_speech_fit_run (const dt_fit_opts * o)
     dt_fail ("cannot resume: %s", c.st.message);
     goto out;
   }
+  /* data parallelism: one replica per math thread, each single-threaded */
+  {
+    const int k = dlnn_get_threads () > 1 && o->batch > 1 ?
+        dlnn_get_threads () : 1;
+    if (dt_speech_par_init (&c, k) != DLNN_OK) {
+      dt_fail ("cannot set up %d training replicas: %s", k, c.st.message);
+      goto out;
+    }
+    if (k > 1)
+      dlnn_set_threads (1);
+  }
   if (!o->quiet) {
     char *a = dlnn_audio_cfg_format (&c.cfg);
     printf ("data: %s, %d training + %d validation utterances (%s)\n",
         o->data, c.train.n, c.val.n, c.val_desc ? c.val_desc : "none");
     printf ("audio: %s\n", a ? a : "?");
     printf ("model: %s x %d, width %d, stride %d, %lld parameters, batch "
-        "%d, %d steps per epoch, %d threads\n", c.rnn == DT_SPEECH_LSTM ?
+        "%d, %d steps per epoch, %d threads%s\n", c.rnn == DT_SPEECH_LSTM ?
         "lstm" : "gru", o->layers, o->width, DT_SPEECH_STRIDE,
         (long long) dlnn_graph_param_count (c.g), o->batch, c.n_batches,
-        dlnn_get_threads ());
+        c.n_shards > 1 ? c.n_shards : dlnn_get_threads (),
+        c.n_shards > 1 ? " (data-parallel replicas)" : "");
     if (resumed)
       printf ("resumed from '%s' after epoch %d\n", c.ckpt_dir,
           c.state.epoch);

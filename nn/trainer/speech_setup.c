@@ -25,11 +25,7 @@ dt_speech_ctx_clear (dt_speech_ctx * c)
   dlnn_graph_free (c->xg);
   free (c->sorted);
   free (c->border);
-  free (c->targets);
-  free (c->in_lens);
-  free (c->tgt_lens);
-  free (c->ws);
-  dlnn_tensor_free (c->dlogits);
+  dt_speech_par_free (c);
   dt_train_state_clear (&c->state);
   free (c->ckpt_dir);
   free (c->curve_path);
@@ -279,21 +275,17 @@ dt_speech_setup_model (dt_speech_ctx * c)
     if (sum > max_batch_labels)
       max_batch_labels = sum;
   }
+  c->max_batch_labels = max_batch_labels;
   for (int i = 0; i < c->train.n; i++) {
     if (c->train.u[i].frames > max_frames)
       max_frames = c->train.u[i].frames;
     if (c->train.u[i].n_labels > max_labels)
       max_labels = c->train.u[i].n_labels;
   }
-  c->targets = malloc ((size_t) max_batch_labels * sizeof (int32_t));
-  c->in_lens = malloc ((size_t) o->batch * sizeof (int64_t));
-  c->tgt_lens = malloc ((size_t) o->batch * sizeof (int64_t));
   c->ws_size = dlnn_ctc_workspace_size (dt_speech_out_frames (max_frames),
       DT_SPEECH_CLASSES, max_labels);
-  c->ws = malloc (c->ws_size);
   c->fingerprint = make_fingerprint (c);
-  if (!c->targets || !c->in_lens || !c->tgt_lens || !c->ws
-      || !c->fingerprint)
+  if (!c->fingerprint)
     return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
 
   c->total_steps = (int64_t) c->n_batches * o->epochs;
