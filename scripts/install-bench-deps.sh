@@ -1,7 +1,9 @@
 #!/bin/bash
-# Installs the Debian packages that bench/bench-models.py needs beyond
+# Installs the Debian packages that the benchmarks need beyond
 # scripts/install-deps.sh (the build and the tests): OpenCV DNN and a C++
-# compiler for bench/opencv_bench.cpp, perf for profiling the C tool.
+# compiler for bench/opencv_bench.cpp, perf for profiling the C tool
+# (bench/bench-models.py); the pocketsphinx GStreamer element, its en-us
+# model and sphinx_jsgf2fsg for the grammars (bench/bench-speech.py).
 # ONNX Runtime for node comes from npm: scripts/install-onnxruntime-node.sh.
 # Idempotent and non-interactive; does nothing when all are present.
 set -euo pipefail
@@ -10,6 +12,8 @@ PKGS=(
   libopencv-dnn-dev g++ pkg-config
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
   linux-perf
+  gstreamer1.0-pocketsphinx pocketsphinx-en-us pocketsphinx-testdata
+  sphinxbase-utils
 )
 
 missing=()

@@ -267,11 +267,33 @@ def sox_to_array (wav, effects):
 
 
 def write_flac (x, path):
+  """Writes atomically (a temporary name, then rename): a file at @path is
+  always complete, which resuming relies on."""
   pcm = np.clip (np.round (x * 32767.0), -32768, 32767).astype ("<i2")
+  tmp = path + ".part.flac"
   subprocess.run (["sox", "-V1", "-t", "raw", "-e", "signed", "-b", "16",
-                   "-c", "1", "-r", str (RATE), "-", path],
+                   "-c", "1", "-r", str (RATE), "-", tmp],
                   input=pcm.tobytes (), check=True,
                   stderr=subprocess.PIPE)
+  os.replace (tmp, path)
+
+
+def flac_seconds (path):
+  """Duration from a FLAC file's STREAMINFO (None if it is not a complete
+  16 kHz mono FLAC file with a sample count)."""
+  try:
+    with open (path, "rb") as f:
+      h = f.read (42)
+  except OSError:
+    return None
+  if len (h) < 42 or h[:4] != b"fLaC" or (h[4] & 0x7f) != 0:
+    return None
+  v = int.from_bytes (h[18:26], "big")
+  rate, channels = v >> 44, ((v >> 41) & 7) + 1
+  total = v & ((1 << 36) - 1)
+  if rate != RATE or channels != 1 or total == 0:
+    return None
+  return total / RATE
 
 
 def make_noise (kind, n, rng):
@@ -310,9 +332,41 @@ def _init_worker (music_files):
 
 def make_utterance (job):
   """job: dict with index, seed, voice, text, path, augment. Returns
-  (index, path, text, seconds, augmentation description)."""
+  (index, path, text, seconds, augmentation description); path is None
+  when the utterance could not be made (the synthesiser produced nothing
+  sox can read, for instance), which the caller skips. An utterance whose
+  file is already there (an interrupted run started again with the same
+  options) is reused: every utterance's text and voice depend only on the
+  seed and its index, and files are written atomically."""
+  side = job["path"] + ".json"
+  secs = flac_seconds (job["path"])
+  if secs is not None:
+    try:
+      with open (side) as f:
+        desc = json.load (f)
+    except (OSError, ValueError):
+      desc = {"voice": "%s:%s" % tuple (job["voice"]),
+              "note": "reused from an interrupted run"}
+    return job["index"], job["path"], job["text"], secs, desc
+  try:
+    res = _make_utterance (job, job["augment"])
+  except subprocess.CalledProcessError:
+    try:
+      res = _make_utterance (job, False)
+    except subprocess.CalledProcessError as e:
+      err = (e.stderr or b"").decode (errors="replace").strip ()
+      return job["index"], None, job["text"], 0.0, {
+          "voice": "%s:%s" % tuple (job["voice"]),
+          "error": "%s failed: %s" % (e.cmd[0], err[:200])}
+  with open (side + ".tmp", "w") as f:
+    json.dump (res[4], f, sort_keys=True)
+  os.replace (side + ".tmp", side)
+  return res
+
+
+def _make_utterance (job, aug):
   rng = np.random.default_rng ([job["seed"], job["index"]])
-  voice, text, aug = tuple (job["voice"]), job["text"], job["augment"]
+  voice, text = tuple (job["voice"]), job["text"]
   rate = int (rng.integers (130, 211))
   pitch = int (rng.integers (25, 76))
   desc = {"voice": "%s:%s" % voice}
@@ -481,6 +535,9 @@ def main ():
                             initargs=(music_files,)) as pool:
     for res in pool.map (make_utterance, jobs, chunksize=4):
       results[res[0]] = res
+      if res[1] is None:
+        print ("make-speech-corpus: skipped utterance %d (%s): %s"
+               % (res[0], res[4]["voice"], res[4]["error"]), flush=True)
       done += 1
       if done % 100 == 0 or done == n:
         el = time.time () - t0
@@ -489,9 +546,12 @@ def main ():
                % (done, n, rate, (n - done) / rate if rate else 0.0),
                flush=True)
 
+  skipped = [r for r in results if r[1] is None]
+  results = [r for r in results if r[1] is not None]
+  split_of = {j["index"]: j["split"] for j in jobs}
   stats = {}
   for split in ("train", "val"):
-    rows = [r for r, j in zip (results, jobs) if j["split"] == split]
+    rows = [r for r in results if split_of[r[0]] == split]
     with open (os.path.join (args.out, split + ".tsv"), "w") as f:
       for _, path, text, _, _ in rows:
         f.write ("%s\t%s\n" % (os.path.relpath (path, args.out), text))
@@ -507,7 +567,9 @@ def main ():
       f.write ("%s\t%s\n" % (os.path.relpath (r[1], args.out),
                              json.dumps (r[4], sort_keys=True)))
   meta = {
-    "seed": args.seed, "utterances": n, "sample_rate": RATE,
+    "seed": args.seed, "utterances": len (results),
+    "skipped": [{"index": r[0], "text": r[2], **r[4]} for r in skipped],
+    "sample_rate": RATE,
     "format": "flac, mono, 16 bit",
     "hours": round (sum (r[3] for r in results) / 3600, 4),
     "splits": stats,
@@ -529,7 +591,7 @@ def main ():
     f.write ("\n")
   with open (os.path.join (args.out, "README.md"), "w") as f:
     f.write (README % {
-      "n": n, "hours": meta["hours"], "seed": args.seed,
+      "n": len (results), "hours": meta["hours"], "seed": args.seed,
       "train": stats["train"]["utterances"],
       "val": stats["val"]["utterances"],
       "source": TEXT_SOURCE,
@@ -539,8 +601,10 @@ def main ():
       "val_voices": ", ".join (stats["val"]["voices"]),
       "cmd": " ".join (["/usr/bin/python3", "scripts/make-speech-corpus.py"]
                        + sys.argv[1:])})
-  print ("make-speech-corpus: %d utterances, %.2f h in %s" %
-         (n, meta["hours"], args.out))
+  print ("make-speech-corpus: %d utterances, %.2f h in %s%s" %
+         (len (results), meta["hours"], args.out,
+          " (%d skipped, see corpus.json)" % len (skipped) if skipped
+          else ""))
 
 
 if __name__ == "__main__":

@@ -33,10 +33,10 @@ t0=$(date +%s)
 
 # 1. the corpus; train.tsv, val.tsv and corpus.json are written last, so
 # their presence means it is complete
+# (an interrupted builder run reuses the utterances it finished)
 if [ -s "$corpus/train.tsv" ] && [ -s "$corpus/val.tsv" ] && [ -s "$corpus/corpus.json" ]; then
   echo "corpus: reusing $corpus"
 else
-  rm -rf "$corpus"
   "$py" "$root/scripts/make-speech-corpus.py" --out "$corpus" \
     --hours "$hours" --seed 1 --jobs "$threads"
 fi
