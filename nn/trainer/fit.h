@@ -29,6 +29,8 @@ typedef struct dt_fit_opts
   double clip_norm;             /* --clip-norm: global gradient norm
                                    limit, 0 off (speech default 5) */
   int layers;                   /* --layers: recurrent layers (speech 3) */
+  int spec_masks;               /* --spec-augment: SpecAugment masks of
+                                   each kind per utterance (speech 2) */
   int epochs;
   int batch;
   double lr, min_lr;            /* min_lr < 0: lr / 100 */

@@ -46,6 +46,9 @@ fit_usage (FILE * f)
       "  --audio DL.AUDIO       front end (default rate=16000;n_mels=40)\n"
       "  --clip-norm F          global gradient-norm limit, 0 off\n"
       "                         (default 5; batch size default 32)\n"
+      "  --spec-augment N       speech: N frequency and N time masks per\n"
+      "                         training utterance (SpecAugment), 0 off\n"
+      "                         (default 2)\n"
       "\n"
       "Optimisation:\n"
       "  --epochs N             (default 10)\n"
@@ -81,7 +84,7 @@ enum
   OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_SMOOTH, OPT_SEED, OPT_AUGMENT,
   OPT_VAL, OPT_THREADS, OPT_LABELS, OPT_LIMIT, OPT_CKPT, OPT_RESUME,
   OPT_QUIET, OPT_SIZE, OPT_COLOR, OPT_STOP, OPT_TASK, OPT_VAL_DATA,
-  OPT_AUDIO, OPT_CLIP, OPT_LAYERS
+  OPT_AUDIO, OPT_CLIP, OPT_LAYERS, OPT_SPEC
 };
 
 static int
@@ -108,6 +111,7 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
     {"val-data", required_argument, NULL, OPT_VAL_DATA},
     {"audio", required_argument, NULL, OPT_AUDIO},
     {"clip-norm", required_argument, NULL, OPT_CLIP},
+    {"spec-augment", required_argument, NULL, OPT_SPEC},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"data", required_argument, NULL, OPT_DATA},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -150,6 +154,7 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
   o->epochs = 10;
   o->batch = 0;                 /* task default below */
   o->clip_norm = -1;            /* task default below */
+  o->spec_masks = 2;
   o->min_lr = -1;
   o->optim = DLNN_OPTIM_ADAMW;
   o->momentum = 0.9;
@@ -203,6 +208,11 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
       case OPT_CLIP:
         if (!dt_parse_float ("--clip-norm", optarg, 0, 1e12, &o->clip_norm))
           return 1;
+        break;
+      case OPT_SPEC:
+        if (!dt_parse_int ("--spec-augment", optarg, 0, 16, &l))
+          return 1;
+        o->spec_masks = (int) l;
         break;
       case OPT_LAYERS:
         if (!dt_parse_int ("--layers", optarg, 1, 16, &l))

@@ -127,6 +127,7 @@ typedef struct dt_speech_shard
   dlnn_exec *e;
   int own;
   int first, nb;                /* utterances sorted[first .. first+nb-1] */
+  uint64_t seed;                /* SpecAugment masks of this step */
   float loss;                   /* mean CTC loss of the shard */
   int32_t *targets;
   int64_t *in_lens, *tgt_lens;

@@ -11,7 +11,14 @@
  * gradients, weighted by their share of the batch, are summed into shard 0
  * (the context's own exec) in a fixed order, so a run is reproducible for
  * a given seed and thread count; the optimizer steps there and
- * dt_speech_par_sync copies the parameters back to the other replicas. */
+ * dt_speech_par_sync copies the parameters back to the other replicas.
+ *
+ * SpecAugment (--spec-augment N, Park et al. 2019, without time warping):
+ * each training utterance gets N frequency masks of 0..7 consecutive mel
+ * bands and N time masks of 0..min (20, frames / 10) consecutive frames,
+ * set to the band's training mean (0 after the graph's normalisation);
+ * the masks come from a generator seeded by the run seed, the step and
+ * the utterance, so they do not depend on the thread count. */
 #include "fit.h"
 #include "speech.h"
 
@@ -83,6 +90,35 @@ dt_speech_par_init (dt_speech_ctx * c, int k)
   return DLNN_OK;
 }
 
+#define SPEC_MAX_BANDS 7
+#define SPEC_MAX_FRAMES 20
+
+static void
+spec_augment (const dt_speech_ctx * c, float *x, int frames, dlnn_rng * r)
+{
+  const int M = c->cfg.n_mels;
+  const int tmax = frames / 10 < SPEC_MAX_FRAMES ? frames / 10 :
+      SPEC_MAX_FRAMES;
+
+  for (int k = 0; k < c->o->spec_masks; k++) {
+    int w = (int) dlnn_rng_below (r, SPEC_MAX_BANDS + 1);
+    int m0;
+    if (w > M)
+      w = M;
+    m0 = (int) dlnn_rng_below (r, (uint32_t) (M - w + 1));
+    for (int t = 0; t < frames; t++)
+      for (int m = m0; m < m0 + w; m++)
+        x[(int64_t) t * M + m] = c->mean[m];
+  }
+  for (int k = 0; k < c->o->spec_masks && tmax > 0; k++) {
+    int w = (int) dlnn_rng_below (r, (uint32_t) tmax + 1);
+    int t0 = (int) dlnn_rng_below (r, (uint32_t) (frames - w + 1));
+    for (int t = t0; t < t0 + w; t++)
+      for (int m = 0; m < M; m++)
+        x[(int64_t) t * M + m] = c->mean[m];
+  }
+}
+
 /* Forward, CTC loss (mean over the shard) and backward of one shard. */
 static dlnn_code
 shard_run (dt_speech_shard * s)
@@ -96,6 +132,7 @@ shard_run (dt_speech_shard * s)
   const dlnn_tensor *out;
   dlnn_tensor *in;
   int64_t To, n_targets = 0;
+  dlnn_rng rng;
   dlnn_code r;
 
   r = dlnn_exec_reshape (s->e, 0, 3, dims, st);
@@ -107,6 +144,10 @@ shard_run (dt_speech_shard * s)
     const dt_utt *u = &c->train.u[c->sorted[s->first + i]];
     memcpy (in->data + (int64_t) i * T * M, u->feat,
         (size_t) u->frames * M * sizeof (float));
+    if (c->o->spec_masks > 0) {
+      dlnn_rng_seed (&rng, dt_mix_seed (s->seed, (uint64_t) (s->first + i)));
+      spec_augment (c, in->data + (int64_t) i * T * M, u->frames, &rng);
+    }
     s->in_lens[i] = dt_speech_out_frames (u->frames);
     s->tgt_lens[i] = u->n_labels;
     memcpy (s->targets + n_targets, u->labels,
@@ -163,6 +204,8 @@ dt_speech_par_step (dt_speech_ctx * c, int first, int nb, float *loss)
     dt_speech_shard *s = &c->shards[i];
     s->first = off;
     s->nb = nb / k + (i < nb % k ? 1 : 0);
+    s->seed = dt_mix_seed (c->o->seed, 0x5bec0000000ull
+        + (uint64_t) c->state.step);
     off += s->nb;
     s->r = DLNN_OK;
     dlnn_status_clear (&s->st);

@@ -202,11 +202,12 @@ make_fingerprint (dt_speech_ctx * c)
   dt_str_init (&b);
   dt_str_addf (&b, "task=speech data=%s val=%s n_train=%d n_val=%d "
       "audio=%s arch=%s layers=%d width=%d batch=%d optim=%d lr=%a "
-      "min_lr=%a wd=%a schedule=%d warmup=%a clip=%a seed=%llu limit=%d", o->data, c->val_desc ? c->val_desc : "-", c->train.n,
+      "min_lr=%a wd=%a schedule=%d warmup=%a clip=%a seed=%llu limit=%d "
+      "spec=%d", o->data, c->val_desc ? c->val_desc : "-", c->train.n,
       c->val.n, audio ? audio : "?", c->rnn == DT_SPEECH_LSTM ? "lstm" :
       "gru", o->layers, o->width, o->batch, (int) o->optim, o->lr,
       o->min_lr, o->weight_decay, (int) o->schedule, o->warmup_epochs,
-      o->clip_norm, (unsigned long long) o->seed, o->limit);
+      o->clip_norm, (unsigned long long) o->seed, o->limit, o->spec_masks);
   free (audio);
   return b.s;
 }
