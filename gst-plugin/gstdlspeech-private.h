@@ -36,6 +36,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_speech_debug);
 #define DEFAULT_THREADS 0
 #define DEFAULT_LM_WEIGHT 0.5f
 #define DEFAULT_WORD_BONUS 1.0f
+#define DEFAULT_LM_LEXICON TRUE
 
 /* endpointing constants (documented in gstdlspeech.c) */
 #define VAD_ON_DB 10.0          /* speech starts this far above the floor */
@@ -60,6 +61,7 @@ struct _GstDlSpeech
   gchar *vocabulary;
   gchar *lm;
   gfloat lm_weight, word_bonus;
+  gboolean lm_lexicon;
   guint beam_size;
   gboolean partial_results;
   guint silence_duration;       /* ms */
@@ -144,6 +146,10 @@ GstFlowReturn gst_dl_speech_decode (GstDlSpeech * self, const gfloat * frames,
 /* Pushes a GAP event on the source pad up to @end (from self->covered). */
 void gst_dl_speech_push_gap (GstDlSpeech * self, GstClockTime end);
 /* Builds the vocabulary decoder tree from the vocabulary property. */
+/* The words of the loaded LM (those the labels can spell) as a
+ * vocabulary; *n_words gets their count. */
+dlnn_ctc_vocab *gst_dl_speech_lm_lexicon (GstDlSpeech * self,
+    gint64 * n_words, GError ** error);
 dlnn_ctc_vocab *gst_dl_speech_parse_vocabulary (GstDlSpeech * self,
     const gchar * vocabulary, GError ** error);
 

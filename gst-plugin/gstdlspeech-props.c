@@ -23,6 +23,7 @@ enum
   PROP_LM,
   PROP_LM_WEIGHT,
   PROP_WORD_BONUS,
+  PROP_LM_LEXICON,
   PROP_BEAM_SIZE,
   PROP_PARTIAL_RESULTS,
   PROP_SILENCE_DURATION,
@@ -94,6 +95,20 @@ gst_dl_speech_install_properties (GObjectClass * gobject_class)
       g_param_spec_float ("word-bonus", "Word bonus",
           "Score added per word with a language model (beta)", -20.0f,
           20.0f, DEFAULT_WORD_BONUS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDlSpeech:lm-lexicon:
+   *
+   * With #GstDlSpeech:lm set and no #GstDlSpeech:vocabulary, restrict the
+   * output to the words of the language model (those the model's labels
+   * can spell), as a word-based recogniser's dictionary does: without it,
+   * a character model may spell words the LM does not know, and the LM
+   * then scores them only with its out-of-vocabulary penalty.
+   */
+  g_object_class_install_property (gobject_class, PROP_LM_LEXICON,
+      g_param_spec_boolean ("lm-lexicon", "LM lexicon",
+          "Restrict words to the language model's vocabulary (when lm is set "
+          "and vocabulary is not)", DEFAULT_LM_LEXICON, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
    * GstDlSpeech:beam-size:
@@ -195,6 +210,9 @@ gst_dl_speech_set_property (GObject * object, guint prop_id,
     case PROP_WORD_BONUS:
       self->word_bonus = g_value_get_float (value);
       break;
+    case PROP_LM_LEXICON:
+      self->lm_lexicon = g_value_get_boolean (value);
+      break;
     case PROP_BEAM_SIZE:
       self->beam_size = g_value_get_uint (value);
       break;
@@ -239,6 +257,9 @@ gst_dl_speech_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_WORD_BONUS:
       g_value_set_float (value, self->word_bonus);
+      break;
+    case PROP_LM_LEXICON:
+      g_value_set_boolean (value, self->lm_lexicon);
       break;
     case PROP_BEAM_SIZE:
       g_value_set_uint (value, self->beam_size);

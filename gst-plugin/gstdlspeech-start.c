@@ -134,6 +134,7 @@ gst_dl_speech_start (GstDlSpeech * self)
   gchar *model_path, *vocabulary, *lm;
   guint beam_size;
   gfloat lm_weight, word_bonus;
+  gboolean lm_lexicon;
   gdouble max_utterance;
   gint threads, hop_samples;
   gint64 t1, t2, c;
@@ -148,6 +149,7 @@ gst_dl_speech_start (GstDlSpeech * self)
   beam_size = self->beam_size;
   lm_weight = self->lm_weight;
   word_bonus = self->word_bonus;
+  lm_lexicon = self->lm_lexicon;
   max_utterance = self->max_utterance;
   threads = self->threads;
   GST_OBJECT_UNLOCK (self);
@@ -210,6 +212,15 @@ gst_dl_speech_start (GstDlSpeech * self)
     self->lm_model = dlnn_ctc_lm_load (lm, &st);
     if (self->lm_model == NULL)
       goto lm_failed;
+    if (lm_lexicon && self->vocab == NULL) {
+      gint64 n_words = 0;
+
+      self->vocab = gst_dl_speech_lm_lexicon (self, &n_words, &error);
+      if (self->vocab == NULL)
+        goto failed;
+      GST_INFO_OBJECT (self, "LM lexicon: %" G_GINT64_FORMAT " words",
+          n_words);
+    }
   }
 
   /* utterance buffers for max-utterance (plus the paddings) */

@@ -180,6 +180,7 @@ gst_dl_speech_init (GstDlSpeech * self)
   self->lm = g_strdup (DEFAULT_LM);
   self->lm_weight = DEFAULT_LM_WEIGHT;
   self->word_bonus = DEFAULT_WORD_BONUS;
+  self->lm_lexicon = DEFAULT_LM_LEXICON;
   self->beam_size = DEFAULT_BEAM_SIZE;
   self->partial_results = DEFAULT_PARTIAL_RESULTS;
   self->silence_duration = DEFAULT_SILENCE_DURATION;

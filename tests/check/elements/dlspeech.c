@@ -756,6 +756,39 @@ GST_START_TEST (test_lm)
   g_free (props);
   gst_harness_teardown (h);
 
+  /* lm-lexicon (default on): an LM that only knows "a" keeps "b" out of
+   * the output; with lm-lexicon=false the acoustics win again */
+  {
+    static const gchar a_only[] = "\\data\\\nngram 1=3\n\n"
+        "\\1-grams:\n-1.0 </s>\n-99 <s> -0.3\n-0.3 a -0.2\n\n\\end\\\n";
+    gchar *lm_a = write_file ("dlspeech-a.arpa", a_only);
+    gboolean lexicon;
+
+    for (lexicon = FALSE; lexicon <= TRUE; lexicon++) {
+      props = g_strdup_printf ("lm=\"%s\" lm-lexicon=%s", lm_a,
+          lexicon ? "true" : "false");
+      h = new_harness ("speech.onnx", props);
+      x = synth (16000, 3.4, two_utterances, G_N_ELEMENTS (two_utterances),
+          &n);
+      set_caps (h, "S16LE", 16000, 1);
+      push_signal (h, "S16LE", 16000, 1, x, 0, n, 0);
+      texts = pull_texts (h);
+      fail_unless_equals_int (texts->len, 2);
+      if (lexicon)
+        fail_unless (strchr (g_array_index (texts, Text, 1).text, 'b') ==
+            NULL, "%s", g_array_index (texts, Text, 1).text);
+      else
+        fail_unless_equals_string (g_array_index (texts, Text, 1).text,
+            "a b");
+      free_texts (texts);
+      g_free (x);
+      g_free (props);
+      gst_harness_teardown (h);
+    }
+    g_unlink (lm_a);
+    g_free (lm_a);
+  }
+
   /* missing and broken LM files are start errors naming them */
   {
     const gchar *files[] = { "/nonexistent/lm.arpa", bad };
