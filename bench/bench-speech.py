@@ -15,6 +15,9 @@ playing-card and "go forward" commands):
         appsrc ! audioconvert ! audioresample ! ENGINE ! fakesink
      with ENGINE
         dlspeech      model=MODEL threads=1 (open vocabulary)
+        dlspeech      ... lm=<pocketsphinx's en-us trigram LM as ARPA, made
+                      by scripts/make-lm.sh> (open vocabulary + LM, the
+                      same LM pocketsphinx uses)
         dlspeech      ... vocabulary=<the grammar's words>  (commands)
         pocketsphinx  its default en-us acoustic model, dictionary and
                       language model (open vocabulary)
@@ -194,6 +197,9 @@ def main():
   ap.add_argument("--model",
                   default=os.path.join(REPO, "samples/models/speech-en.onnx"))
   ap.add_argument("--engines", default="dlspeech,pocketsphinx")
+  ap.add_argument("--lm", help="ARPA LM for the dlspeech+lm rows (default: "
+                  "made once by scripts/make-lm.sh in the temp dir); "
+                  "'none' skips them")
   ap.add_argument("--verbose", action="store_true")
   ap.add_argument("--record", action="store_true")
   args = ap.parse_args()
@@ -222,12 +228,21 @@ def main():
 
   items = read_refs()
   tmp = tempfile.mkdtemp(prefix="bench-speech-")
+  lm = args.lm
+  if "dlspeech" in engines and lm != "none" and not lm:
+    lm = os.path.join(tempfile.gettempdir(), "bench-speech-en-us.arpa")
+    if not os.path.exists(lm):
+      print("converting pocketsphinx's en-us LM to %s ..." % lm, flush=True)
+      subprocess.run([os.path.join(REPO, "scripts/make-lm.sh"), lm],
+                     check=True)
   configs = []
   for e in engines:
-    configs.append((e, "open"))
-    configs.append((e, "commands"))
+    configs.append((e, "open", None))
+    if e == "dlspeech" and lm and lm != "none":
+      configs.append((e, "open", lm))
+    configs.append((e, "commands", None))
   rows = []
-  for engine, mode in configs:
+  for engine, mode, cfg_lm in configs:
     errs = words = 0
     proc = dur = 0.0
     n_items = 0
@@ -240,6 +255,8 @@ def main():
       if engine == "dlspeech":
         props["model"] = args.model
         props["threads"] = 1
+        if cfg_lm:
+          props["lm"] = cfg_lm
       gram = grammar_for(it["name"])
       if mode == "commands" and gram:
         if engine == "dlspeech":
@@ -270,9 +287,10 @@ def main():
       n_items += 1
       if args.verbose:
         print("%-12s %-8s %-50s ref: %s\n%73s hyp: %s" %
-              (engine, mode, it["name"], " ".join(ref_w), "",
+              (engine + ("+lm" if cfg_lm else ""), mode, it["name"], " ".join(ref_w), "",
                " ".join(hyp_w)))
-    rows.append({"engine": engine, "mode": mode, "n": n_items,
+    rows.append({"engine": engine + ("+lm" if cfg_lm else ""),
+                 "mode": mode, "n": n_items,
                  "words": words, "errors": errs,
                  "wer": errs / words if words else float("nan"),
                  "rtf": proc / dur if dur else float("nan"),
@@ -292,12 +310,13 @@ def main():
                   100 * r["wer"], r["rtf"]))
   by = {(r["engine"], r["mode"]): r for r in rows}
   ratios = []
-  for mode in ("open", "commands"):
-    a, b = by.get(("dlspeech", mode)), by.get(("pocketsphinx", mode))
+  for eng, mode in (("dlspeech", "open"), ("dlspeech+lm", "open"),
+                    ("dlspeech", "commands")):
+    a, b = by.get((eng, mode)), by.get(("pocketsphinx", mode))
     if a and b and not a["failure"] and not b["failure"]:
-      ratios.append("%s: RTF dlspeech/pocketsphinx %.3f, WER %.1f%% vs "
-                    "%.1f%%" % (mode, a["rtf"] / b["rtf"], 100 * a["wer"],
-                                100 * b["wer"]))
+      ratios.append("%s %s: RTF %s/pocketsphinx %.3f, WER %.1f%% vs "
+                    "%.1f%%" % (eng, mode, eng, a["rtf"] / b["rtf"],
+                                100 * a["wer"], 100 * b["wer"]))
   table = "\n".join(lines)
   print(table)
   for r in ratios:

@@ -25,13 +25,19 @@ torchaudio with the model's dl.audio, `dltrain run` on the windows, the
 model's thresholds, one decision per hop), to test the scoring when no
 dltag element is built; its real-time factor is not comparable.
 
+--record adds or replaces the section of bench/RESULTS.md between the
+markers "<!-- bench-tags: begin ... -->" and "<!-- bench-tags: end -->"
+with the table (command, date, machine, figures).
+
   /usr/bin/python3 bench/bench-tags.py --model samples/models/audio-tags.onnx \\
-      --build build [--corpus build/tag-corpus]
+      --build build [--corpus build/tag-corpus] [--record]
 """
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
 import re
 import subprocess
@@ -43,6 +49,10 @@ import wave
 import numpy as np
 
 RATE = 16000
+HERE = os.path.dirname (os.path.abspath (__file__))
+BEGIN = "<!-- bench-tags: begin (bench/bench-tags.py --record) -->"
+END = "<!-- bench-tags: end -->"
+GOALS = {"macro_f1": 0.95, "boundary_error_s": 0.5, "rtf": 0.01}
 PS = "/usr/share/pocketsphinx/test/data/"
 SPEECH = [PS + "goforward.raw", PS + "numbers.raw", PS + "something.raw"] + \
     sorted (PS + "librivox/" + f for f in os.listdir (PS + "librivox")
@@ -121,14 +131,15 @@ MSG = re.compile (r"dltag, .*?tag=\(string\)\"?([A-Za-z0-9_-]+)\"?, "
                   r"confidence=\(double\)([0-9.eE+-]+)")
 
 
-def run_gst (model, build, wav, hop):
+def run_gst (model, build, wav, hop, min_duration):
   env = dict (os.environ)
   env["GST_PLUGIN_PATH_1_0"] = os.path.join (build, "gst-plugin")
   env["GST_REGISTRY"] = os.path.join (tempfile.gettempdir (),
                                       "bench-tags-registry.bin")
   cmd = ["gst-launch-1.0", "-m", "filesrc", "location=" + wav, "!",
          "wavparse", "!", "audioconvert", "!", "dltag", "model=" + model,
-         "threads=1", "hop=%d" % hop, "!", "fakesink", "sync=false"]
+         "threads=1", "hop=%d" % hop, "min-duration=%d" % min_duration, "!",
+         "fakesink", "sync=false"]
   t0 = time.time ()
   p = subprocess.run (cmd, env=env, stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, text=True)
@@ -215,6 +226,68 @@ def boundaries (intervals, tag):
   return b
 
 
+def record (text, path=None):
+  """Puts @text between BEGIN and END in bench/RESULTS.md (replacing an
+  older section, else appending one)."""
+  path = path or os.path.join (HERE, "RESULTS.md")
+  old = open (path).read () if os.path.exists (path) else \
+      "# Benchmark results\n"
+  section = "%s\n## Audio tagger on a held-out stream\n\n%s\n%s\n" % (
+      BEGIN, text.rstrip (), END)
+  if BEGIN in old and END in old:
+    a, b = old.index (BEGIN), old.index (END) + len (END)
+    new = old[:a] + section.rstrip ("\n") + old[b:]
+  else:
+    new = old.rstrip ("\n") + "\n\n" + section
+  tmp = path + ".tmp.%d" % os.getpid ()
+  with open (tmp, "w") as f:
+    f.write (new)
+  os.replace (tmp, path)
+  print ("bench-tags: recorded in %s" % path)
+
+
+def markdown (args, meta, stream_line, res, macro, mbe, n_err, wall, dur):
+  cpu = platform.processor () or "unknown CPU"
+  try:
+    with open ("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith ("model name"):
+          cpu = line.split (":", 1)[1].strip ()
+          break
+  except OSError:
+    pass
+  metrics = json.loads (meta.get ("dl.metrics", "{}") or "{}")
+  now = datetime.datetime.now (datetime.timezone.utc)
+  cmd = " ".join (["/usr/bin/python3", "bench/bench-tags.py"] +
+                  sys.argv[1:])
+  la = os.getloadavg ()
+  L = ["Command: `%s`" % cmd, "",
+       "Date: %s  " % now.strftime ("%Y-%m-%d %H:%M UTC"),
+       "Machine: %s, %d logical CPUs, %s  " % (cpu, os.cpu_count () or 0,
+                                                platform.platform ()),
+       "Load average at the end: %.2f %.2f %.2f (shared machine)  " % la,
+       "Model: `%s` (validation macro F1 %s)  " % (
+           os.path.relpath (os.path.abspath (args.model), os.getcwd ()),
+           "%.3f" % metrics["val_macro_f1"] if "val_macro_f1" in metrics
+           else "n/a"),
+       "Stream: %s" % stream_line, "",
+       "| tag | precision | recall | F1 | seconds |",
+       "| --- | ---: | ---: | ---: | ---: |"]
+  for t, r in res.items ():
+    L.append ("| %s | %.3f | %.3f | %.3f | %d |" % (
+        t, r["precision"], r["recall"], r["f1"], r["seconds"]))
+  L += ["",
+        "| figure | value | goal |", "| --- | ---: | ---: |",
+        "| macro F1 (1 s resolution) | %.3f | >= %.2f |" % (
+            macro, GOALS["macro_f1"]),
+        "| mean boundary error (%d boundaries, capped at 5 s) | %.3f s | "
+        "<= %.1f s |" % (n_err, mbe, GOALS["boundary_error_s"]),
+        "| real-time factor (%s) | %.4f | <= %.2f |" % (
+            "dltrain run only" if args.offline else
+            "whole pipeline, 1 thread", wall / dur, GOALS["rtf"])]
+  return "\n".join (L)
+
+
 def main ():
   ap = argparse.ArgumentParser (description=__doc__.split ("\n")[0])
   ap.add_argument ("--model", required=True)
@@ -222,9 +295,14 @@ def main ():
   ap.add_argument ("--corpus", help="make-tag-corpus output with bench.tsv "
                    "(default BUILD/tag-corpus)")
   ap.add_argument ("--seed", type=int, default=1)
-  ap.add_argument ("--hop", type=int, default=250, help="dltag hop in ms")
+  ap.add_argument ("--hop", type=int, default=250,
+                   help="dltag hop in ms (250: dltag's default)")
+  ap.add_argument ("--min-duration", type=int, default=0,
+                   help="dltag min-duration in ms (0: dltag's default)")
   ap.add_argument ("--offline", action="store_true")
   ap.add_argument ("--json", help="write the figures here too")
+  ap.add_argument ("--record", action="store_true",
+                   help="write the table into bench/RESULTS.md")
   args = ap.parse_args ()
   corpus = args.corpus or os.path.join (args.build, "tag-corpus")
   if not os.path.exists (os.path.join (corpus, "bench.tsv")):
@@ -242,7 +320,7 @@ def main ():
                                args.hop)
     else:
       out, wall = run_gst (os.path.abspath (args.model), args.build, wav,
-                           args.hop)
+                           args.hop, args.min_duration)
   n_sec = int (dur)
   ref_iv = [(t, a, b) for a, b, tags in ref for t in tags]
   # a tag split over adjacent reference segments is one interval
@@ -258,11 +336,13 @@ def main ():
   out_iv = [(t, a, b) for t, a, b, _ in out]
   R = per_second (ref_iv, n_sec, labels)
   O = per_second (out_iv, n_sec, labels)
-  print ("stream: %.1f s, %d segments (%s), %s" % (
+  stream_line = "%.1f s, %d segments (%s), %s" % (
       dur, len (ref), ", ".join ("%s %d" % (t, sum (t in s for _, _, s in ref))
                                  for t in labels),
       "offline windows (dltrain run)" if args.offline else
-      "gst-launch-1.0 ... ! dltag threads=1 hop=%d" % args.hop))
+      "gst-launch-1.0 ... ! dltag threads=1 hop=%d min-duration=%d" % (
+          args.hop, args.min_duration))
+  print ("stream: " + stream_line)
   print ("%-10s %9s %9s %9s %8s" % ("tag", "precision", "recall", "f1",
                                     "seconds"))
   f1s, res = [], {}
@@ -296,6 +376,9 @@ def main ():
       json.dump ({"tags": res, "macro_f1": macro,
                   "mean_boundary_error_s": mbe, "rtf": wall / dur,
                   "duration_s": dur, "offline": args.offline}, f, indent=2)
+  if args.record:
+    record (markdown (args, meta, stream_line, res, macro, mbe, len (errs),
+                      wall, dur))
 
 
 if __name__ == "__main__":

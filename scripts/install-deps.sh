@@ -40,6 +40,9 @@ PKGS=(
   # audio event corpus (scripts/make-tag-corpus.py): game music, crowd /
   # applause, claps and effects recordings
   wesnoth-1.16-music frozen-bubble-data lincity-ng-data sonic-pi-samples
+  # more real applause and machine / wind / vehicle noise (OpenSFX sound
+  # set, Extreme Tux Racer's slide sounds)
+  openttd-opensfx extremetuxracer-data
   # n-gram LM for CTC decoding (scripts/make-lm.sh, tests/nn ctc-lm-en-us):
   # pocketsphinx's en-us trigram LM converted to ARPA by sphinx_lm_convert
   sphinxbase-utils pocketsphinx-en-us

@@ -10,14 +10,22 @@ Sources (all real recordings unless said otherwise):
 - music: wesnoth-1.16-music, warzone2100-music and lincity-ng-data game
   music tracks (first ~40 s of each, decoded with gst-launch-1.0);
 - applause: lincity-ng-data SportsCroud{1,2,3}.wav (a cheering, clapping
-  crowd), frozen-bubble-data applause.ogg, and crowds assembled from the
+  crowd), frozen-bubble-data applause.ogg, openttd-opensfx's "Applause"
+  (an entry of opensfx.cat, read by opensfx_entry), a tenth of the
+  applause clips low-passed at 1.5-3 kHz (distant crowds), crowds
+  assembled from the
   real single claps/snaps of sonic-pi-samples (perc_snap, perc_snap2):
   hundreds of randomly timed, filtered and scaled copies, and generated
   applause (crowds of band-passed noise bursts, synth_applause);
 - noise: generated white / pink / brown noise, mains hum and noise of a
-  random spectral slope, band and slow modulation (synth_noise), plus real
-  non-music effects of lincity-ng-data (traffic, water, fire, industry,
-  mills, trains, ...) and sonic-pi-samples vinyl_hiss;
+  random spectral slope, band and slow modulation (synth_noise), generated
+  tonal / rhythmic machine noise (a fixed hum with harmonics, pulsed at a
+  steady rate: synth_machine), plus real non-music effects of
+  lincity-ng-data (traffic, water, fire, industry, mills, trains, ...),
+  openttd-opensfx (planes, jets, helicopter, buses, trains, mining
+  machinery, jackhammer, saws, wind, bubbles, level crossing: OPENSFX_NOISE),
+  extremetuxracer-data's slide sounds (snow, ice, grass, rock, mud) and
+  sonic-pi-samples vinyl_hiss;
 - speech: synthesised with espeak-ng, flite and festival (voices and text
   helpers of scripts/make-speech-corpus.py, fortune cookie text) and real
   recordings of pocketsphinx-testdata (cards/*.wav, tidigits) that the
@@ -46,6 +54,7 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -69,10 +78,22 @@ MUSIC_GLOBS = ["/usr/share/games/wesnoth/1.16/data/core/music/*.ogg",
                "/usr/share/games/lincity-ng/music/**/*.ogg"]
 LINCITY = "/usr/share/games/lincity-ng/sounds/"
 SONICPI = "/usr/share/sonic-pi/samples/"
-APPLAUSE = {"train": [LINCITY + "SportsCroud1.wav",
-                      LINCITY + "SportsCroud2.wav"],
-            "val": [LINCITY + "SportsCroud3.wav"],
-            "bench": ["/usr/share/games/frozen-bubble/snd/applause.ogg"]}
+OPENSFX = "/usr/share/games/openttd/baseset/opensfx/opensfx.cat"
+ETR = "/usr/share/games/etr/sounds/"
+# real applause, whole files per split; the bench gets two different
+# crowds (one of them the band-limited frozen-bubble clip)
+APPLAUSE = {"train": [LINCITY + "SportsCroud1.wav", "opensfx:29"],
+            "val": [LINCITY + "SportsCroud2.wav"],
+            "bench": [LINCITY + "SportsCroud3.wav",
+                      "/usr/share/games/frozen-bubble/snd/applause.ogg"]}
+# OpenSFX entries (openttd-opensfx, CC-BY / CC0) that are machine, vehicle,
+# wind or water noise: planes, mining machinery, sparks, steam, level
+# crossing bell, helicopter, buses, jackhammer, sawmill, bubbles, wind,
+# chainsaw, jets, trains
+OPENSFX_NOISE = [4, 8, 9, 10, 11, 12, 13, 14, 24, 25, 27, 28, 33, 40, 51,
+                 52, 55, 56, 57, 59, 61, 65, 69, 71]
+ETR_NOISE = ["grass_slide", "ice_slide", "leaves_slide", "mud_slide",
+             "rock_slide", "snow_slide"]
 CLAPS = {"train": [SONICPI + "perc_snap.flac"],
          "val": [SONICPI + "perc_snap2.flac"]}
 # effects without voices or music in them
@@ -100,13 +121,39 @@ def split_of (key, val=15, bench=15):
   return "val" if h < val else "bench" if h < val + bench else "train"
 
 
+def opensfx_entry (index):
+  """The RIFF WAV bytes of entry @index of OpenTTD's opensfx.cat: a table
+  of (offset | 0x80000000, size) pairs, each entry a length-prefixed
+  name (its title and licence) followed by the WAV data."""
+  with open (OPENSFX, "rb") as f:
+    d = f.read ()
+  count = (struct.unpack_from ("<I", d, 0)[0] & 0x7fffffff) // 8
+  if not 0 <= index < count:
+    raise ValueError ("opensfx.cat has no entry %d" % index)
+  off, size = struct.unpack_from ("<II", d, 8 * index)
+  off &= 0x7fffffff
+  if off + size > len (d) or size < 1 or d[off] + 1 > size:
+    raise ValueError ("opensfx.cat entry %d out of range" % index)
+  wav = d[off + 1 + d[off]:off + size]
+  if wav[:4] != b"RIFF":
+    raise ValueError ("opensfx.cat entry %d is not a WAV" % index)
+  return wav
+
+
+def source_exists (path):
+  return os.path.exists (OPENSFX if path.startswith ("opensfx:") else path)
+
+
 def decode (path, max_bytes=None):
-  """Any audio file -> float64 mono 16 kHz (gst-launch-1.0; raw files are
-  16 kHz S16LE)."""
+  """Any audio file (or "opensfx:N", an entry of OpenSFX) -> float64 mono
+  16 kHz (gst-launch-1.0; raw files are 16 kHz S16LE)."""
   if path.endswith (".raw"):
     return np.fromfile (path, dtype="<i2").astype (np.float64) / 32768.0
-  with open (path, "rb") as f:
-    data = f.read (max_bytes) if max_bytes else f.read ()
+  if path.startswith ("opensfx:"):
+    data = opensfx_entry (int (path.split (":")[1]))
+  else:
+    with open (path, "rb") as f:
+      data = f.read (max_bytes) if max_bytes else f.read ()
   out = subprocess.run (["gst-launch-1.0", "-q", "fdsrc", "fd=0", "!",
                          "decodebin", "!", "audioconvert", "!",
                          "audioresample", "!",
@@ -173,7 +220,7 @@ def _decode_one (arg):
   path, max_bytes = arg
   try:
     x = decode (path, max_bytes)
-  except subprocess.CalledProcessError:
+  except (subprocess.CalledProcessError, ValueError, OSError):
     return None
   return x.astype (np.float32) if len (x) >= RATE // 10 else None
 
@@ -186,17 +233,19 @@ def fft_filter (x, gain):
 
 def synth_applause (n, rng):
   """Generated applause: a crowd of hand claps, each a short burst of
-  band-passed noise (centre 700-3000 Hz, decay 3-15 ms) at random times
-  and levels, with a faint room tail."""
+  band-passed noise (centre 500-3000 Hz, log-uniform, so that distant or
+  band-limited crowds are covered; decay 3-25 ms) at random times and
+  levels, with a faint room tail."""
   kernels = []
   for _ in range (8):
-    m = int (rng.integers (200, 600))
+    m = int (rng.integers (200, 900))
     burst = rng.standard_normal (m) * np.exp (-np.arange (m) / RATE /
-                                              rng.uniform (0.003, 0.015))
-    fc, bw = rng.uniform (700, 3000), rng.uniform (0.5, 1.5)
+                                              rng.uniform (0.003, 0.025))
+    fc = float (np.exp (rng.uniform (np.log (500), np.log (3000))))
+    bw = rng.uniform (0.5, 1.5)
     kernels.append (fft_filter (burst, lambda f: np.exp (
         -0.5 * (np.log2 (np.maximum (f, 1.0) / fc) / bw) ** 2)))
-  y = np.zeros (n + 600)
+  y = np.zeros (n + 900)
   claps = int (rng.uniform (30, 300) * n / RATE)
   for _ in range (claps):
     k = kernels[rng.integers (len (kernels))]
@@ -222,6 +271,30 @@ def synth_noise (n, rng):
     t = np.arange (n) / RATE
     x *= 1.0 + rng.uniform (0.3, 0.9) * np.sin (
         2 * np.pi * rng.uniform (0.2, 3.0) * t + rng.uniform (0, 6.3))
+  return x
+
+
+def synth_machine (n, rng):
+  """Generated tonal / rhythmic machine noise (engines, motors, mills,
+  hammers): a fixed fundamental (25-400 Hz) with random harmonics, that
+  only drifts slowly (machines play no melody), plus broadband noise,
+  gated or pulsed at a steady rate (0.5-15 Hz) with a random duty."""
+  t = np.arange (n) / RATE
+  f0 = float (np.exp (rng.uniform (np.log (25), np.log (400))))
+  f = f0 * (1 + rng.uniform (-0.03, 0.03) * np.sin (
+      2 * np.pi * rng.uniform (0.05, 0.5) * t))
+  ph = 2 * np.pi * np.cumsum (f) / RATE
+  x = np.zeros (n)
+  for h in range (1, int (rng.integers (3, 16))):
+    if h * f0 < RATE / 2:
+      x += rng.uniform (0, 1) / h ** rng.uniform (0, 1.5) * np.sin (
+          h * ph + rng.uniform (0, 6.3))
+  x = x / rms (x) + synth_noise (n, rng) / 1.0 * rng.uniform (0.1, 1.5)
+  if rng.random () < 0.7:
+    rate, duty = rng.uniform (0.5, 15), rng.uniform (0.2, 0.8)
+    gate = ((t * rate + rng.uniform (0, 1)) % 1.0) < duty
+    env = np.convolve (gate.astype (float), np.ones (80) / 80, "same")
+    x *= rng.uniform (0.0, 0.5) + env
   return x
 
 
@@ -259,14 +332,18 @@ def source (tag, job, rng, n):
     if p["claps"] and u < 0.15:
       return crowd (p["claps"][rng.integers (len (p["claps"]))], n, rng)
     if u < 0.55:
-      return synth_applause (n, rng)
-    return window (p["applause"][rng.integers (len (p["applause"]))], n,
-                   rng)
+      y = synth_applause (n, rng)
+    else:
+      y = window (p["applause"][rng.integers (len (p["applause"]))], n, rng)
+    # distant or band-limited crowds (as in frozen-bubble's applause)
+    return lowpass (y, rng.uniform (1500, 3000)) if rng.random () < 0.1 else y
   if tag == "noise":
     u = rng.random ()
     if p["noise"] and u < 0.5:
       return window (p["noise"][rng.integers (len (p["noise"]))], n, rng)
-    if u < 0.75:
+    if u < 0.58:
+      return synth_machine (n, rng)
+    if u < 0.8:
       return synth_noise (n, rng)
     kind = ["white", "pink", "brown", "hum"][rng.integers (4)]
     return msc.make_noise (kind, n, rng)
@@ -311,6 +388,8 @@ def load_pools (out, jobs, log):
                     if any (os.path.basename (f).startswith (p)
                             for p in NOISE_PREFIXES))
   effects += [SONICPI + "vinyl_hiss.flac"]
+  effects += ["opensfx:%d" % i for i in OPENSFX_NOISE]
+  effects += [ETR + f + ".wav" for f in ETR_NOISE]
   sentences = msc.load_sentences ()
   voices = msc.all_voices ()
   pools, sources = {}, {}
@@ -327,7 +406,7 @@ def load_pools (out, jobs, log):
   for split in ("train", "val", "bench"):
     m = load_list ([f for f in music if split_of (f) == split], 160 * 1024)
     e = load_list ([f for f in effects if split_of (f) == split])
-    a = load_list ([f for f in APPLAUSE[split] if os.path.exists (f)])
+    a = load_list ([f for f in APPLAUSE[split] if source_exists (f)])
     c = load_list ([f for f in CLAPS.get (split, []) if os.path.exists (f)])
     s = load_list ([f for f in REAL_SPEECH.get (split, [])
                     if os.path.exists (f)])

@@ -5,7 +5,8 @@
 # signals listed there (packages: scripts/install-deps.sh), trains
 # `dltrain fit --task tag` on train.tsv with the thresholds chosen on
 # val.tsv (sources never shared between the two), then evaluates on
-# val.tsv. About 15 min on 2 cores. The corpus is kept in CORPUS_DIR
+# val.tsv. About 13 min on 2 cores shared with another training run
+# (corpus 2-3 min, 12 epochs 10 min). The corpus is kept in CORPUS_DIR
 # (default build dir/tag-corpus) and reused when its corpus.json exists;
 # its bench split feeds bench/bench-tags.py.
 #

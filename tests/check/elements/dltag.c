@@ -820,7 +820,7 @@ GST_START_TEST (test_stress_properties)
   /* hop is READY-only: refused (with a warning) while playing */
   ASSERT_WARNING (g_object_set (h->element, "hop", 42, NULL));
   g_object_get (h->element, "hop", &hop, NULL);
-  fail_unless_equals_int (hop, 500);
+  fail_unless_equals_int (hop, 250);
 
   g_ptr_array_unref (pop_segments (h));
   harness_teardown (h);
