@@ -333,3 +333,62 @@ out:
   free (name);
   return c;
 }
+
+dlnn_code
+dt_checkpoint_resume (const char *dir, const char *fingerprint, int epochs,
+    int quiet, dlnn_graph * g, dlnn_optimizer * o, dt_train_state * state,
+    int *resumed, dlnn_status * st)
+{
+  dlnn_graph *ck = NULL;
+  dt_train_state s;
+  dt_epoch_stats *h;
+  char *latest = dt_path_join (dir, "latest");
+  dlnn_code r;
+
+  *resumed = 0;
+  if (!latest)
+    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+  if (!dt_is_file (latest)) {
+    if (!quiet)
+      fprintf (stderr, "dltrain: no checkpoint in '%s', starting from "
+          "scratch\n", dir);
+    free (latest);
+    return DLNN_OK;
+  }
+  free (latest);
+  r = dt_checkpoint_load (dir, &ck, o, &s, st);
+  if (r != DLNN_OK)
+    return r;
+  if (!s.fingerprint || strcmp (s.fingerprint, fingerprint) != 0) {
+    dt_train_state_clear (&s);
+    dlnn_graph_free (ck);
+    return dlnn_status_set (st, DLNN_ERR_INVALID,
+        "the checkpoint in '%s' was made with other options or data; "
+        "remove it or use the same options to resume", dir);
+  }
+  r = dt_graph_copy_params (g, ck, st);
+  dlnn_graph_free (ck);
+  if (r != DLNN_OK) {
+    dt_train_state_clear (&s);
+    return dlnn_status_prefix (st, "checkpoint in '%s'", dir);
+  }
+  if (s.epoch > epochs) {
+    dt_train_state_clear (&s);
+    return dlnn_status_set (st, DLNN_ERR_INVALID,
+        "the checkpoint has %d epochs already, more than --epochs %d",
+        s.epoch, epochs);
+  }
+  free (s.fingerprint);
+  s.fingerprint = NULL;
+  /* room for the remaining epochs */
+  h = realloc (s.hist, (size_t) epochs * sizeof (dt_epoch_stats));
+  if (!h) {
+    dt_train_state_clear (&s);
+    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+  }
+  s.hist = h;
+  dt_train_state_clear (state);
+  *state = s;
+  *resumed = 1;
+  return DLNN_OK;
+}

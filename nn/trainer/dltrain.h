@@ -190,6 +190,14 @@ dlnn_code dt_checkpoint_save (const char *dir, const dlnn_graph * model,
 /* Reads DIR/latest; the model is loaded into *model (caller frees). */
 dlnn_code dt_checkpoint_load (const char *dir, dlnn_graph ** model,
     dlnn_optimizer * o, dt_train_state * s, dlnn_status * st);
+/* --resume: without DIR/latest, *resumed = 0 and OK (a note on stderr
+ * unless @quiet). Otherwise loads the checkpoint, which must carry
+ * @fingerprint and at most @epochs epochs, copies its parameters into @g,
+ * the optimizer state into @o, and replaces *@state with its state (the
+ * history with room for @epochs entries); *resumed = 1. */
+dlnn_code dt_checkpoint_resume (const char *dir, const char *fingerprint,
+    int epochs, int quiet, dlnn_graph * g, dlnn_optimizer * o,
+    dt_train_state * state, int *resumed, dlnn_status * st);
 
 /* ---- subcommands ---- */
 

@@ -166,65 +166,6 @@ save_checkpoint (dt_speech_ctx * c)
   return r;
 }
 
-static dlnn_code
-resume (dt_speech_ctx * c, int *resumed)
-{
-  dlnn_status *st = &c->st;
-  dlnn_graph *ck = NULL;
-  dt_train_state s;
-  char *latest = dt_path_join (c->ckpt_dir, "latest");
-  dlnn_code r;
-
-  *resumed = 0;
-  if (!latest)
-    return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
-  if (!dt_is_file (latest)) {
-    if (!c->o->quiet)
-      fprintf (stderr, "dltrain: no checkpoint in '%s', starting from "
-          "scratch\n", c->ckpt_dir);
-    free (latest);
-    return DLNN_OK;
-  }
-  free (latest);
-  r = dt_checkpoint_load (c->ckpt_dir, &ck, c->opt, &s, st);
-  if (r != DLNN_OK)
-    return r;
-  if (!s.fingerprint || strcmp (s.fingerprint, c->fingerprint) != 0) {
-    dt_train_state_clear (&s);
-    dlnn_graph_free (ck);
-    return dlnn_status_set (st, DLNN_ERR_INVALID,
-        "the checkpoint in '%s' was made with other options or data; "
-        "remove it or use the same options to resume", c->ckpt_dir);
-  }
-  r = dt_graph_copy_params (c->g, ck, st);
-  dlnn_graph_free (ck);
-  if (r != DLNN_OK) {
-    dt_train_state_clear (&s);
-    return dlnn_status_prefix (st, "checkpoint in '%s'", c->ckpt_dir);
-  }
-  if (s.epoch > c->o->epochs) {
-    dt_train_state_clear (&s);
-    return dlnn_status_set (st, DLNN_ERR_INVALID,
-        "the checkpoint has %d epochs already, more than --epochs %d",
-        s.epoch, c->o->epochs);
-  }
-  free (s.fingerprint);
-  s.fingerprint = NULL;
-  {
-    dt_epoch_stats *h = realloc (s.hist, (size_t) c->o->epochs *
-        sizeof (dt_epoch_stats));
-    if (!h) {
-      dt_train_state_clear (&s);
-      return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
-    }
-    s.hist = h;
-  }
-  dt_train_state_clear (&c->state);
-  c->state = s;
-  *resumed = 1;
-  return DLNN_OK;
-}
-
 static void
 plot (dt_speech_ctx * c)
 {
@@ -275,7 +216,9 @@ dt_speech_fit_run (const dt_fit_opts * o)
     dt_fail ("out of memory");
     goto out;
   }
-  if (o->resume && resume (&c, &resumed) != DLNN_OK) {
+  if (o->resume && dt_checkpoint_resume (c.ckpt_dir, c.fingerprint,
+          o->epochs, o->quiet, c.g, c.opt, &c.state, &resumed, &c.st)
+      != DLNN_OK) {
     dt_fail ("cannot resume: %s", c.st.message);
     goto out;
   }
