@@ -94,6 +94,18 @@ dlnn_code dt_fit_load_data (dt_fit_ctx * c);
 dlnn_code dt_fit_setup_data (dt_fit_ctx * c);
 /* Builds training and export graphs, execs, optimizer, schedule. */
 dlnn_code dt_fit_setup_model (dt_fit_ctx * c);
+/* The optimizer of @g and the learning-rate schedule over
+ * @steps_per_epoch x epochs steps, from the options (every task). */
+dlnn_optimizer *dt_fit_optimizer (const dt_fit_opts * o,
+    const dlnn_graph * g, dlnn_status * st);
+void dt_fit_schedule (const dt_fit_opts * o, int steps_per_epoch,
+    dlnn_schedule * s);
+/* dl.provenance (every task): _begin starts the JSON object in @b with
+ * the trainer, the command line and the data; the caller adds its own
+ * fields (", \"key\": value"); _end adds seed, epochs, threads and time,
+ * stores it in @xg and frees @b. */
+void dt_provenance_begin (const dt_fit_opts * o, dt_str * b);
+void dt_provenance_end (const dt_fit_opts * o, dt_str * b, dlnn_graph * xg);
 /* dl.metrics and dl.provenance of the export graph. */
 void dt_fit_set_metrics (dt_fit_ctx * c);
 void dt_fit_set_provenance (dt_fit_ctx * c);

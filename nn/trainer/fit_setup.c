@@ -255,7 +255,6 @@ dt_fit_setup_model (dt_fit_ctx * c)
   const dt_fit_opts *o = c->o;
   dlnn_status *st = &c->st;
   dlnn_rng init;
-  dlnn_optim_cfg oc;
   const int ch = c->train.c;
   char *s;
   dlnn_code r;
@@ -299,21 +298,10 @@ dt_fit_setup_model (dt_fit_ctx * c)
     if (!c->ve)
       return st->code;
   }
-  dlnn_optim_cfg_init (&oc, o->optim);
-  oc.momentum = (float) o->momentum;
-  oc.nesterov = o->nesterov;
-  oc.weight_decay = (float) o->weight_decay;
-  c->opt = dlnn_optimizer_new (c->g, &oc, st);
+  c->opt = dt_fit_optimizer (o, c->g, st);
   if (!c->opt)
     return st->code;
-  memset (&c->sched, 0, sizeof (c->sched));
-  c->sched.kind = o->schedule;
-  c->sched.base_lr = (float) o->lr;
-  c->sched.min_lr = (float) o->min_lr;
-  c->sched.warmup_steps = (int64_t) floor (o->warmup_epochs * c->spe + 0.5);
-  c->sched.step_size = (int64_t) c->spe * (o->epochs >= 3 ? o->epochs / 3 :
-      1);
-  c->sched.gamma = 0.1f;
+  dt_fit_schedule (o, c->spe, &c->sched);
 
   c->order = malloc ((size_t) c->n_train * sizeof (int));
   c->blabels = malloc ((size_t) c->batch * sizeof (int));
@@ -322,6 +310,72 @@ dt_fit_setup_model (dt_fit_ctx * c)
   if (!c->order || !c->blabels || !c->dlogits || !c->fingerprint)
     return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
   return DLNN_OK;
+}
+
+dlnn_optimizer *
+dt_fit_optimizer (const dt_fit_opts * o, const dlnn_graph * g,
+    dlnn_status * st)
+{
+  dlnn_optim_cfg oc;
+
+  dlnn_optim_cfg_init (&oc, o->optim);
+  oc.momentum = (float) o->momentum;
+  oc.nesterov = o->nesterov;
+  oc.weight_decay = (float) o->weight_decay;
+  return dlnn_optimizer_new (g, &oc, st);
+}
+
+void
+dt_fit_schedule (const dt_fit_opts * o, int steps_per_epoch,
+    dlnn_schedule * s)
+{
+  memset (s, 0, sizeof (*s));
+  s->kind = o->schedule;
+  s->base_lr = (float) o->lr;
+  s->min_lr = (float) o->min_lr;
+  s->warmup_steps = (int64_t) floor (o->warmup_epochs * steps_per_epoch +
+      0.5);
+  s->step_size = (int64_t) steps_per_epoch * (o->epochs >= 3 ?
+      o->epochs / 3 : 1);
+  s->gamma = 0.1f;
+}
+
+void
+dt_provenance_begin (const dt_fit_opts * o, dt_str * b)
+{
+  dt_str cmd;
+
+  dt_str_init (&cmd);
+  dt_str_add (&cmd, "dltrain");
+  for (int i = 0; i < o->argc; i++) {
+    dt_str_add (&cmd, " ");
+    dt_str_add (&cmd, o->argv[i]);
+  }
+  dt_str_init (b);
+  dt_str_add (b, "{\"trainer\": ");
+  dt_str_add_json (b, "dltrain " DLTRAIN_VERSION);
+  dt_str_add (b, ", \"command\": ");
+  dt_str_add_json (b, cmd.s ? cmd.s : "");
+  dt_str_add (b, ", \"data\": ");
+  dt_str_add_json (b, o->data);
+  dt_str_free (&cmd);
+}
+
+void
+dt_provenance_end (const dt_fit_opts * o, dt_str * b, dlnn_graph * xg)
+{
+  char when[64];
+  time_t now = time (NULL);
+  struct tm tm;
+
+  gmtime_r (&now, &tm);
+  strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  dt_str_addf (b, ", \"seed\": %llu, \"epochs\": %d, \"threads\": %d, "
+      "\"time\": \"%s\"}", (unsigned long long) o->seed, o->epochs,
+      dlnn_get_threads (), when);
+  dlnn_graph_set_meta (xg, "dl.provenance", b->s && !b->failed ? b->s :
+      "{}");
+  dt_str_free (b);
 }
 
 void
@@ -350,33 +404,12 @@ void
 dt_fit_set_provenance (dt_fit_ctx * c)
 {
   const dt_fit_opts *o = c->o;
-  dt_str b, cmd;
-  char when[64];
-  time_t now = time (NULL);
-  struct tm tm;
+  dt_str b;
 
-  gmtime_r (&now, &tm);
-  strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  dt_str_init (&cmd);
-  dt_str_add (&cmd, "dltrain");
-  for (int i = 0; i < o->argc; i++) {
-    dt_str_add (&cmd, " ");
-    dt_str_add (&cmd, o->argv[i]);
-  }
-  dt_str_init (&b);
-  dt_str_add (&b, "{\"trainer\": ");
-  dt_str_add_json (&b, "dltrain " DLTRAIN_VERSION);
-  dt_str_add (&b, ", \"command\": ");
-  dt_str_add_json (&b, cmd.s ? cmd.s : "");
-  dt_str_add (&b, ", \"data\": ");
-  dt_str_add_json (&b, o->data);
+  dt_provenance_begin (o, &b);
   dt_str_addf (&b, ", \"train_images\": %d, \"val_images\": %d",
       c->n_train, c->n_val);
-  dt_str_addf (&b, ", \"arch\": \"%s\", \"seed\": %llu, \"epochs\": %d, "
-      "\"threads\": %d, \"time\": \"%s\"}", dt_arch_name (o->arch),
-      (unsigned long long) o->seed, o->epochs, dlnn_get_threads (), when);
-  dlnn_graph_set_meta (c->xg, "dl.provenance", b.s ? b.s : "{}");
-  dt_str_free (&b);
-  dt_str_free (&cmd);
+  dt_str_addf (&b, ", \"arch\": \"%s\"", dt_arch_name (o->arch));
+  dt_provenance_end (o, &b, c->xg);
 }
 

@@ -219,7 +219,6 @@ dt_speech_setup_model (dt_speech_ctx * c)
   dlnn_status *st = &c->st;
   const int M = c->cfg.n_mels;
   dlnn_rng init;
-  dlnn_optim_cfg oc;
   int64_t max_frames = 1, max_labels = 1, max_batch_labels = 1;
   char *s;
   dlnn_code r;
@@ -254,11 +253,7 @@ dt_speech_setup_model (dt_speech_ctx * c)
   c->ve = dlnn_exec_new (c->g, DLNN_EXEC_INFERENCE, st);
   if (!c->ve)
     return st->code;
-  dlnn_optim_cfg_init (&oc, o->optim);
-  oc.momentum = (float) o->momentum;
-  oc.nesterov = o->nesterov;
-  oc.weight_decay = (float) o->weight_decay;
-  c->opt = dlnn_optimizer_new (c->g, &oc, st);
+  c->opt = dt_fit_optimizer (o, c->g, st);
   if (!c->opt)
     return st->code;
 
@@ -290,15 +285,7 @@ dt_speech_setup_model (dt_speech_ctx * c)
     return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
 
   c->total_steps = (int64_t) c->n_batches * o->epochs;
-  memset (&c->sched, 0, sizeof (c->sched));
-  c->sched.kind = o->schedule;
-  c->sched.base_lr = (float) o->lr;
-  c->sched.min_lr = (float) o->min_lr;
-  c->sched.warmup_steps = (int64_t) floor (o->warmup_epochs * c->n_batches +
-      0.5);
-  c->sched.step_size = (int64_t) c->n_batches * (o->epochs >= 3 ?
-      o->epochs / 3 : 1);
-  c->sched.gamma = 0.1f;
+  dt_fit_schedule (o, c->n_batches, &c->sched);
   return DLNN_OK;
 }
 
@@ -325,37 +312,16 @@ void
 dt_speech_set_provenance (dt_speech_ctx * c)
 {
   const dt_fit_opts *o = c->o;
-  dt_str b, cmd;
-  char when[64];
-  time_t now = time (NULL);
-  struct tm tm;
+  dt_str b;
 
-  gmtime_r (&now, &tm);
-  strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  dt_str_init (&cmd);
-  dt_str_add (&cmd, "dltrain");
-  for (int i = 0; i < o->argc; i++) {
-    dt_str_add (&cmd, " ");
-    dt_str_add (&cmd, o->argv[i]);
-  }
-  dt_str_init (&b);
-  dt_str_add (&b, "{\"trainer\": ");
-  dt_str_add_json (&b, "dltrain " DLTRAIN_VERSION);
-  dt_str_add (&b, ", \"command\": ");
-  dt_str_add_json (&b, cmd.s ? cmd.s : "");
-  dt_str_add (&b, ", \"data\": ");
-  dt_str_add_json (&b, o->data);
+  dt_provenance_begin (o, &b);
   dt_str_add (&b, ", \"val_data\": ");
   dt_str_add_json (&b, c->val_desc ? c->val_desc : "");
   dt_str_addf (&b, ", \"train_utterances\": %d, \"train_hours\": %.3f, "
       "\"val_utterances\": %d", c->train.n, c->train.seconds / 3600,
       c->val.n);
   dt_str_addf (&b, ", \"arch\": \"%s\", \"layers\": %d, \"width\": %d, "
-      "\"stride\": %d, \"seed\": %llu, \"epochs\": %d, \"threads\": %d, "
-      "\"time\": \"%s\"}", c->rnn == DT_SPEECH_LSTM ? "lstm" : "gru",
-      o->layers, o->width, DT_SPEECH_STRIDE, (unsigned long long) o->seed,
-      o->epochs, dlnn_get_threads (), when);
-  dlnn_graph_set_meta (c->xg, "dl.provenance", b.s ? b.s : "{}");
-  dt_str_free (&b);
-  dt_str_free (&cmd);
+      "\"stride\": %d", c->rnn == DT_SPEECH_LSTM ? "lstm" : "gru",
+      o->layers, o->width, DT_SPEECH_STRIDE);
+  dt_provenance_end (o, &b, c->xg);
 }

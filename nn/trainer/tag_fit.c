@@ -280,7 +280,6 @@ setup_model (tag_ctx * c)
   const dt_fit_opts *o = c->o;
   dlnn_status *st = &c->st;
   dlnn_rng init;
-  dlnn_optim_cfg oc;
   const int t = c->train.t, m = c->train.m;
   char *s;
   dlnn_code r;
@@ -323,21 +322,10 @@ setup_model (tag_ctx * c)
     if (!c->ve)
       return st->code;
   }
-  dlnn_optim_cfg_init (&oc, o->optim);
-  oc.momentum = (float) o->momentum;
-  oc.nesterov = o->nesterov;
-  oc.weight_decay = (float) o->weight_decay;
-  c->opt = dlnn_optimizer_new (c->g, &oc, st);
+  c->opt = dt_fit_optimizer (o, c->g, st);
   if (!c->opt)
     return st->code;
-  memset (&c->sched, 0, sizeof (c->sched));
-  c->sched.kind = o->schedule;
-  c->sched.base_lr = (float) o->lr;
-  c->sched.min_lr = (float) o->min_lr;
-  c->sched.warmup_steps = (int64_t) floor (o->warmup_epochs * c->spe + 0.5);
-  c->sched.step_size = (int64_t) c->spe * (o->epochs >= 3 ? o->epochs / 3 :
-      1);
-  c->sched.gamma = 0.1f;
+  dt_fit_schedule (o, c->spe, &c->sched);
   c->order = malloc ((size_t) c->train.n * sizeof (int));
   c->ybatch = malloc ((size_t) c->batch * (size_t) c->k * sizeof (float));
   c->vprob = malloc ((size_t) (c->val.n ? c->val.n : 1) * (size_t) c->k *
@@ -501,10 +489,8 @@ static void
 set_export_meta (tag_ctx * c)
 {
   const dt_fit_opts *o = c->o;
-  dt_str b, cmd;
-  char when[64], *s;
-  time_t now = time (NULL);
-  struct tm tm;
+  dt_str b;
+  char *s;
 
   s = dt_tag_format_thresholds (c->labels, c->k, c->thr);
   dlnn_graph_set_meta (c->xg, "dl.thresholds", s ? s : "{}");
@@ -523,34 +509,15 @@ set_export_meta (tag_ctx * c)
   dlnn_graph_set_meta (c->xg, "dl.metrics", b.s && !b.failed ? b.s : "{}");
   dt_str_free (&b);
 
-  gmtime_r (&now, &tm);
-  strftime (when, sizeof (when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  dt_str_init (&cmd);
-  dt_str_add (&cmd, "dltrain");
-  for (int i = 0; i < o->argc; i++) {
-    dt_str_add (&cmd, " ");
-    dt_str_add (&cmd, o->argv[i]);
-  }
-  dt_str_init (&b);
-  dt_str_add (&b, "{\"trainer\": ");
-  dt_str_add_json (&b, "dltrain " DLTRAIN_VERSION);
-  dt_str_add (&b, ", \"command\": ");
-  dt_str_add_json (&b, cmd.s ? cmd.s : "");
-  dt_str_add (&b, ", \"data\": ");
-  dt_str_add_json (&b, o->data);
+  dt_provenance_begin (o, &b);
   if (o->val_data) {
     dt_str_add (&b, ", \"val_data\": ");
     dt_str_add_json (&b, o->val_data);
   }
   dt_str_addf (&b, ", \"train_clips\": %d, \"val_clips\": %d, \"window_"
       "frames\": %d", c->train.n, c->val.n, c->train.t);
-  dt_str_addf (&b, ", \"arch\": \"%s\", \"seed\": %llu, \"epochs\": %d, "
-      "\"threads\": %d, \"time\": \"%s\"}", dt_arch_name (c->arch),
-      (unsigned long long) o->seed, o->epochs, dlnn_get_threads (), when);
-  dlnn_graph_set_meta (c->xg, "dl.provenance", b.s && !b.failed ? b.s :
-      "{}");
-  dt_str_free (&b);
-  dt_str_free (&cmd);
+  dt_str_addf (&b, ", \"arch\": \"%s\"", dt_arch_name (c->arch));
+  dt_provenance_end (o, &b, c->xg);
 }
 
 int
