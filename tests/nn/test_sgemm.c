@@ -1,0 +1,144 @@
+/* libdlnn's own SGEMM kernel (nn/src/sgemm_avx512.c) and the dispatcher
+ * dlnn_sgemm (nn/src/blas.c) against a naive double-precision product,
+ * over shapes that exercise every row and column tail, both layouts of A
+ * and B, alpha/beta, leading dimensions wider than the matrices, K
+ * across several blocks, and both thread counts. */
+#include "dlnn-test.h"
+#include "op.h"
+#include "sgemm.h"
+#include "dlnn/exec.h"
+
+#include <string.h>
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static float
+frand (void)
+{
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (float) ((rng_state >> 40) / (double) (1 << 24)) * 2.0f - 1.0f;
+}
+
+typedef void (*gemm_fn) (int ta, int tb, int m, int n, int k, float alpha,
+    const float *a, int lda, const float *b, int ldb, float beta, float *c,
+    int ldc);
+
+static void
+own (int ta, int tb, int m, int n, int k, float alpha, const float *a,
+    int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+  dlnn_sgemm_avx512 (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+      dlnn_get_threads ());
+}
+
+/* One product; returns the worst error relative to the sum of |terms|. */
+static double
+check_one (gemm_fn fn, int ta, int tb, int m, int n, int k, float alpha,
+    float beta, int pad)
+{
+  int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+  size_t na = (size_t) (ta ? k : m) * lda, nb = (size_t) (tb ? n : k) * ldb;
+  size_t nc = (size_t) m * ldc;
+  float *a = malloc (na * sizeof (float)), *b = malloc (nb * sizeof (float));
+  float *c = malloc (nc * sizeof (float)), *c0 = malloc (nc * sizeof (float));
+  double worst = 0.0;
+
+  for (size_t i = 0; i < na; i++)
+    a[i] = frand ();
+  for (size_t i = 0; i < nb; i++)
+    b[i] = frand ();
+  for (size_t i = 0; i < nc; i++)
+    c0[i] = beta == 0.0f ? NAN : frand ();      /* beta 0 must not read C */
+  memcpy (c, c0, nc * sizeof (float));
+  fn (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < n; j++) {
+      double s = 0.0, mag = 0.0, ref;
+      for (int p = 0; p < k; p++) {
+        double t = (double) (ta ? a[p * lda + i] : a[i * lda + p])
+            * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+        s += t;
+        mag += fabs (t);
+      }
+      ref = alpha * s + (beta == 0.0f ? 0.0 : beta * c0[i * ldc + j]);
+      mag = fabs (alpha) * mag + (beta == 0.0f ? 0.0 :
+          fabs (beta * c0[i * ldc + j])) + 1e-30;
+      double e = fabs (c[i * ldc + j] - ref) / mag;
+      if (!(e <= worst))
+        worst = isnan (e) ? INFINITY : e;
+    }
+    /* the padding after each row of C is left alone */
+    for (int j = n; j < ldc; j++)
+      if (memcmp (&c[i * ldc + j], &c0[i * ldc + j], sizeof (float)))
+        worst = INFINITY;
+  }
+  free (a);
+  free (b);
+  free (c);
+  free (c0);
+  return worst;
+}
+
+static const int shapes[][3] = {
+  {1, 1, 1}, {4, 16, 1}, {6, 64, 7}, {7, 65, 9}, {5, 17, 3}, {12, 128, 256},
+  {13, 49, 257}, {64, 196, 576}, {11, 100, 513}, {3, 200, 40},
+  {100, 15, 30}, {37, 33, 600}, {6, 48, 1}, {18, 130, 64},
+};
+
+static void
+sweep (gemm_fn fn, const char *name)
+{
+  static const float ab[][2] = { {1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f} };
+
+  for (size_t s = 0; s < sizeof (shapes) / sizeof (shapes[0]); s++)
+    for (int t = 0; t < 4; t++)
+      for (int v = 0; v < 3; v++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        double e = check_one (fn, t & 1, t >> 1, m, n, k, ab[v][0], ab[v][1],
+            (int) (s % 3) * 5);
+        CHECK_MSG (e < 1e-5, "%s %dx%dx%d ta %d tb %d alpha %g beta %g: "
+            "relative error %g", name, m, n, k, t & 1, t >> 1, ab[v][0],
+            ab[v][1], e);
+      }
+}
+
+static void
+test_kernel_one_thread (void)
+{
+  if (!dlnn_sgemm_avx512_usable ()) {
+    fprintf (stderr, "  (no AVX-512 on this CPU: own kernel not run)\n");
+    return;
+  }
+  dlnn_set_threads (1);
+  sweep (own, "avx512 1 thread");
+}
+
+static void
+test_kernel_two_threads (void)
+{
+  if (!dlnn_sgemm_avx512_usable ())
+    return;
+  dlnn_set_threads (2);
+  sweep (own, "avx512 2 threads");
+  /* a product big enough to be split over both threads, few panels */
+  CHECK (check_one (own, 0, 0, 300, 49, 700, 1.0f, 0.0f, 0) < 1e-5);
+  CHECK (check_one (own, 1, 1, 61, 1000, 90, 1.0f, 1.0f, 3) < 1e-5);
+}
+
+static void
+test_dispatch (void)
+{
+  dlnn_set_threads (2);
+  sweep (dlnn_sgemm, "dlnn_sgemm");
+}
+
+int
+main (void)
+{
+  DLNN_RUN (test_kernel_one_thread);
+  DLNN_RUN (test_kernel_two_threads);
+  DLNN_RUN (test_dispatch);
+  return dlnn_test_summary ();
+}
