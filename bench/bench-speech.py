@@ -19,6 +19,8 @@ playing-card and "go forward" commands):
                       by scripts/make-lm.sh> (open vocabulary + LM, the
                       same LM pocketsphinx uses)
         dlspeech      ... vocabulary=<the grammar's words>  (commands)
+        dlspeech      ... grammar=<the same JSGF file pocketsphinx gets>
+                      (commands; row "dlspeech grammar")
         pocketsphinx  its default en-us acoustic model, dictionary and
                       language model (open vocabulary)
         pocketsphinx  fsg=<the grammar converted by sphinx_jsgf2fsg>
@@ -237,12 +239,15 @@ def main():
                      check=True)
   configs = []
   for e in engines:
-    configs.append((e, "open", None))
+    configs.append((e, "open", None, None))
     if e == "dlspeech" and lm and lm != "none":
-      configs.append((e, "open", lm))
-    configs.append((e, "commands", None))
+      configs.append((e, "open", lm, None))
+    configs.append((e, "commands", None, None))
+    if e == "dlspeech":
+      configs.append((e, "commands", None, "grammar"))
   rows = []
-  for engine, mode, cfg_lm in configs:
+  for engine, mode, cfg_lm, kind in configs:
+    label = engine + ("+lm" if cfg_lm else "") + (" " + kind if kind else "")
     errs = words = 0
     proc = dur = 0.0
     n_items = 0
@@ -259,7 +264,9 @@ def main():
           props["lm"] = cfg_lm
       gram = grammar_for(it["name"])
       if mode == "commands" and gram:
-        if engine == "dlspeech":
+        if engine == "dlspeech" and kind == "grammar":
+          props["grammar"] = gram
+        elif engine == "dlspeech":
           props["vocabulary"] = ",".join(grammar_words(gram))
         else:
           props["fsg"] = jsgf_to_fsg(gram, tmp)
@@ -287,9 +294,9 @@ def main():
       n_items += 1
       if args.verbose:
         print("%-12s %-8s %-50s ref: %s\n%73s hyp: %s" %
-              (engine + ("+lm" if cfg_lm else ""), mode, it["name"], " ".join(ref_w), "",
+              (label, mode, it["name"], " ".join(ref_w), "",
                " ".join(hyp_w)))
-    rows.append({"engine": engine + ("+lm" if cfg_lm else ""),
+    rows.append({"engine": label,
                  "mode": mode, "n": n_items,
                  "words": words, "errors": errs,
                  "wer": errs / words if words else float("nan"),
@@ -311,7 +318,7 @@ def main():
   by = {(r["engine"], r["mode"]): r for r in rows}
   ratios = []
   for eng, mode in (("dlspeech", "open"), ("dlspeech+lm", "open"),
-                    ("dlspeech", "commands")):
+                    ("dlspeech", "commands"), ("dlspeech grammar", "commands")):
     a, b = by.get((eng, mode)), by.get(("pocketsphinx", mode))
     if a and b and not a["failure"] and not b["failure"]:
       ratios.append("%s %s: RTF %s/pocketsphinx %.3f, WER %.1f%% vs "

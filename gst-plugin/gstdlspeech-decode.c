@@ -8,7 +8,7 @@
  */
 /* dlspeech results: the model run on an utterance, CTC decoding, text and
  * word times, the "dlspeech" message, text buffers and gaps; the
- * vocabulary property's parser. */
+ * vocabulary property's parser, the grammar property's loader. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -455,5 +455,43 @@ out:
   g_free (contents);
   g_array_free (tokens, TRUE);
   g_string_free (bad, TRUE);
+  return vocab;
+}
+
+/* ---- grammar ------------------------------------------------------- */
+
+dlnn_ctc_vocab *
+gst_dl_speech_load_grammar (GstDlSpeech * self, const gchar * path,
+    GError ** error)
+{
+  dlnn_grammar *g;
+  dlnn_ctc_vocab *vocab;
+  dlnn_status st;
+
+  dlnn_status_clear (&st);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "Grammar file \"%s\" does not exist.", path);
+    return NULL;
+  }
+  g = dlnn_grammar_load (path, &st);
+  if (g == NULL) {
+    g_set_error (error, GST_RESOURCE_ERROR, st.code == DLNN_ERR_IO ?
+        GST_RESOURCE_ERROR_OPEN_READ : GST_RESOURCE_ERROR_SETTINGS,
+        "Bad grammar: %s", st.message);
+    return NULL;
+  }
+  vocab = dlnn_grammar_ctc_vocab (g, (const char *const *)
+      self->model->labels, self->n_classes, self->blank, self->boundary, &st);
+  if (vocab == NULL)
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "Grammar does not fit model file \"%s\" (dl.labels): %s",
+        self->model->path, st.message);
+  else
+    GST_INFO_OBJECT (self, "grammar %s (%s): %d words, %d states, %"
+        G_GINT64_FORMAT " decoder arcs", path, dlnn_grammar_name (g),
+        (int) dlnn_grammar_n_words (g), (int) dlnn_grammar_n_states (g),
+        (gint64) dlnn_ctc_vocab_n_entries (vocab));
+  dlnn_grammar_free (g);
   return vocab;
 }

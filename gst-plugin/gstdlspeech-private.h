@@ -11,7 +11,7 @@
  * gstdlspeech-props.c (properties), gstdlspeech-start.c (start/stop),
  * gstdlspeech-endpoint.c (voice activity and utterance
  * buffering) and gstdlspeech-decode.c (model, CTC decoding, text buffers,
- * messages, vocabulary). */
+ * messages, vocabulary, grammar). */
 #ifndef __GST_DL_SPEECH_PRIVATE_H__
 #define __GST_DL_SPEECH_PRIVATE_H__
 
@@ -28,6 +28,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_speech_debug);
 
 #define DEFAULT_MODEL NULL
 #define DEFAULT_VOCABULARY NULL
+#define DEFAULT_GRAMMAR NULL
 #define DEFAULT_LM NULL
 #define DEFAULT_BEAM_SIZE 8
 #define DEFAULT_PARTIAL_RESULTS FALSE
@@ -59,6 +60,7 @@ struct _GstDlSpeech
   /* properties, protected by the object lock */
   gchar *model_path;
   gchar *vocabulary;
+  gchar *grammar;               /* JSGF file, overrides vocabulary */
   gchar *lm;
   gfloat lm_weight, word_bonus;
   gboolean lm_lexicon;
@@ -152,6 +154,10 @@ dlnn_ctc_vocab *gst_dl_speech_lm_lexicon (GstDlSpeech * self,
     gint64 * n_words, GError ** error);
 dlnn_ctc_vocab *gst_dl_speech_parse_vocabulary (GstDlSpeech * self,
     const gchar * vocabulary, GError ** error);
+/* The decoding constraint of the JSGF grammar file @path (errors name the
+ * file and line). */
+dlnn_ctc_vocab *gst_dl_speech_load_grammar (GstDlSpeech * self,
+    const gchar * path, GError ** error);
 
 G_END_DECLS
 

@@ -20,6 +20,7 @@ enum
   PROP_0,
   PROP_MODEL,
   PROP_VOCABULARY,
+  PROP_GRAMMAR,
   PROP_LM,
   PROP_LM_WEIGHT,
   PROP_WORD_BONUS,
@@ -59,6 +60,24 @@ gst_dl_speech_install_properties (GObjectClass * gobject_class)
           "Allowed words or phrases, separated by ',' or newlines, or "
           "@FILE to read them from a file (NULL: open vocabulary)",
           DEFAULT_VOCABULARY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDlSpeech:grammar:
+   *
+   * Restricts the output to the sentences of a JSGF grammar file (the
+   * subset CMU Sphinx reads: `#JSGF V1.0;`, `grammar NAME;`, public and
+   * private rules, `|`, groups, `[ ]` optionals, `*` and `+`, rule
+   * references; weights and tags are ignored, recursion and imports are
+   * not supported; the sentences are those of every public rule).  Words
+   * are lowercased and spelled with the model's labels, which need a " "
+   * word boundary.  When set, #GstDlSpeech:vocabulary is ignored.  A bad
+   * grammar fails the change to PAUSED with an error naming the line.
+   */
+  g_object_class_install_property (gobject_class, PROP_GRAMMAR,
+      g_param_spec_string ("grammar", "Grammar",
+          "Path of a JSGF grammar the output must follow; overrides "
+          "vocabulary (NULL: none)", DEFAULT_GRAMMAR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstDlSpeech:lm:
@@ -200,6 +219,10 @@ gst_dl_speech_set_property (GObject * object, guint prop_id,
       g_free (self->vocabulary);
       self->vocabulary = g_value_dup_string (value);
       break;
+    case PROP_GRAMMAR:
+      g_free (self->grammar);
+      self->grammar = g_value_dup_string (value);
+      break;
     case PROP_LM:
       g_free (self->lm);
       self->lm = g_value_dup_string (value);
@@ -248,6 +271,9 @@ gst_dl_speech_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_VOCABULARY:
       g_value_set_string (value, self->vocabulary);
+      break;
+    case PROP_GRAMMAR:
+      g_value_set_string (value, self->grammar);
       break;
     case PROP_LM:
       g_value_set_string (value, self->lm);

@@ -131,7 +131,7 @@ gst_dl_speech_start (GstDlSpeech * self)
 {
   GError *error = NULL;
   GstDlSpeechInput spi;
-  gchar *model_path, *vocabulary, *lm;
+  gchar *model_path, *vocabulary, *grammar, *lm;
   guint beam_size;
   gfloat lm_weight, word_bonus;
   gboolean lm_lexicon;
@@ -145,6 +145,7 @@ gst_dl_speech_start (GstDlSpeech * self)
   GST_OBJECT_LOCK (self);
   model_path = g_strdup (self->model_path);
   vocabulary = g_strdup (self->vocabulary);
+  grammar = g_strdup (self->grammar);
   lm = g_strdup (self->lm);
   beam_size = self->beam_size;
   lm_weight = self->lm_weight;
@@ -198,7 +199,11 @@ gst_dl_speech_start (GstDlSpeech * self)
   self->logits = g->n_nodes == 0 ||
       strcmp (g->nodes[g->n_nodes - 1].op_type, "LogSoftmax") != 0;
 
-  if (vocabulary != NULL && *vocabulary != '\0') {
+  if (grammar != NULL && *grammar != '\0') {
+    self->vocab = gst_dl_speech_load_grammar (self, grammar, &error);
+    if (self->vocab == NULL)
+      goto failed;
+  } else if (vocabulary != NULL && *vocabulary != '\0') {
     self->vocab = gst_dl_speech_parse_vocabulary (self, vocabulary, &error);
     if (self->vocab == NULL)
       goto failed;
@@ -284,6 +289,7 @@ gst_dl_speech_start (GstDlSpeech * self)
 
   g_free (model_path);
   g_free (vocabulary);
+  g_free (grammar);
   g_free (lm);
   return TRUE;
 
@@ -354,6 +360,7 @@ out:
   gst_dl_speech_stop (self);
   g_free (model_path);
   g_free (vocabulary);
+  g_free (grammar);
   g_free (lm);
   return FALSE;
 }

@@ -47,8 +47,9 @@
  *
  * At each endpoint the model runs on the utterance, its output is decoded
  * (greedy best path with #GstDlSpeech:beam-size 1, else prefix beam
- * search; always beam search when #GstDlSpeech:vocabulary or
- * #GstDlSpeech:lm is set, the language model scoring its words) and the
+ * search; always beam search when #GstDlSpeech:vocabulary,
+ * #GstDlSpeech:grammar or #GstDlSpeech:lm is set, the language model
+ * scoring its words) and the
  * symbols are mapped to text through the model's `dl.labels`; the label
  * " " separates words.  An element message named `dlspeech` is posted
  * with
@@ -91,7 +92,8 @@
  *
  * A missing #GstDlSpeech:model, a missing or unreadable file, a model that
  * is not a speech model (dl.task, no dl.audio, input or output shapes,
- * labels), a vocabulary with symbols the model cannot write, or a
+ * labels), a vocabulary with symbols the model cannot write, a missing or
+ * bad #GstDlSpeech:grammar (the message names its line), or a
  * missing or bad #GstDlSpeech:lm is an error when the element starts
  * (READY to PAUSED), naming the file and the reason.
  */
@@ -177,6 +179,7 @@ gst_dl_speech_init (GstDlSpeech * self)
 
   self->model_path = g_strdup (DEFAULT_MODEL);
   self->vocabulary = g_strdup (DEFAULT_VOCABULARY);
+  self->grammar = g_strdup (DEFAULT_GRAMMAR);
   self->lm = g_strdup (DEFAULT_LM);
   self->lm_weight = DEFAULT_LM_WEIGHT;
   self->word_bonus = DEFAULT_WORD_BONUS;
@@ -196,6 +199,7 @@ gst_dl_speech_finalize (GObject * object)
 
   g_free (self->model_path);
   g_free (self->vocabulary);
+  g_free (self->grammar);
   g_free (self->lm);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }

@@ -13,6 +13,7 @@
 #include "audio.h"
 #include "train.h"
 #include "ctc.h"
+#include "grammar.h"
 
 #define DLNN_VERSION "0.1.0"
 

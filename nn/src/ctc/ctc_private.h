@@ -8,13 +8,23 @@
 
 #define DLNN_CTC_NEG_INF (-INFINITY)
 
-/* Trie node: children in a sibling list. Node 0 is the root. */
+/* Trie node: children in a sibling list. Node 0 is the root. A grammar
+ * (jsgf*.c, ctc_fsa.c) adds one more root (token -1) per state of its
+ * deterministic word automaton: the tree under a root spells the words
+ * allowed in that state. */
 typedef struct dlnn_ctc_vnode
 {
-  int32_t token;
+  int32_t token;                /* -1: a root */
   int32_t first_child;          /* -1: none */
   int32_t next_sibling;         /* -1: none */
   int32_t terminal;             /* an entry ends here */
+  /* State the word boundary after a terminal leads to: 0 for a vocabulary,
+   * the root of the next grammar state. */
+  int32_t next;
+  /* A final hypothesis may end here: at a terminal, after the entry; at a
+   * root, after a trailing boundary (or, for node 0 with accept_empty,
+   * with no tokens at all). */
+  int32_t accept;
 } dlnn_ctc_vnode;
 
 struct dlnn_ctc_vocab
@@ -23,7 +33,15 @@ struct dlnn_ctc_vocab
   dlnn_ctc_vnode *nodes;
   int64_t n_nodes, cap_nodes;
   int64_t n_entries;
+  int32_t accept_empty;         /* the empty hypothesis is complete */
 };
+
+/* Adds a root node (a grammar state); its index or -1 (out of memory). */
+int32_t dlnn_ctc_vocab_add_root (dlnn_ctc_vocab * v);
+/* Inserts @n tokens below @root and returns the last node (not yet marked
+ * terminal), or -1 (out of memory). */
+int32_t dlnn_ctc_vocab_insert (dlnn_ctc_vocab * v, int32_t root,
+    const int32_t * tokens, int64_t n);
 
 /* State after emitting @token from trie state @state (0 = root), or -1 if
  * not allowed. */
