@@ -22,8 +22,8 @@ In one run:
      OPENBLAS_NUM_THREADS = T in every child; the 1-minute load average is
      read before each model's row;
   3. checks every tool's output against PyTorch's (max |a - b| / max |b|);
-  4. times OpenBLAS sgemm (through libdlnn's dlnn_sgemm) on conv-like shapes
-     and computes the GFLOP/s of libdlnn's convolutions: Conv FLOPs from the
+  4. times sgemm on conv-like shapes (OpenBLAS as configured, OpenBLAS
+     with its own kernel choice, libdlnn's own kernel) and computes the GFLOP/s of libdlnn's convolutions: Conv FLOPs from the
      ONNX graph (2 * Cout * Hout * Wout * Cin/group * kH * kW) over the time
      in Conv nodes measured by a DLNN_PROFILE=1 run of dlnn_bench;
   5. prints peak RSS (VmHWM) of loading and running resnet18 in dlnn_bench
@@ -350,17 +350,37 @@ def measure(args, ctx, models, workdir, sgemm):
     return rows
 
 
+def sgemm_variants():
+    """(name, extra env, removed env keys) of the sgemm measurements:
+    OpenBLAS as this environment configures it, OpenBLAS choosing its own
+    kernels (when OPENBLAS_CORETYPE forces a core type), libdlnn's own."""
+    v = [("openblas", {"DLNN_SGEMM": "openblas"}, ())]
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        v.append(("openblas-auto", {"DLNN_SGEMM": "openblas"},
+                  ("OPENBLAS_CORETYPE",)))
+    v.append(("dlnn", {}, ()))
+    return v
+
+
 def measure_sgemm(args, ctx, threads, res):
-    """Adds to res[(t, M, N, K)] the GFLOP/s of this measurement; the report
-    uses the best of the measurements (before each thread block and at the
-    end), the least disturbed by other load."""
+    """Adds to res[(variant, t, M, N, K)] the GFLOP/s of this measurement
+    (and res[("core", variant)] the kernel and OpenBLAS core type); the
+    report uses the best of the measurements (before each thread block and
+    at the end), the least disturbed by other load."""
     for t in threads:
-        for (mm, nn, kk) in SGEMM_SHAPES:
-            r = run_json([ctx["dlnn"], "--sgemm", "%d,%d,%d" % (mm, nn, kk),
-                          "--threads", str(t), "--warmup", "2", "--reps", "5",
-                          "--min-time", "1"], env=child_env(t))
-            if ok(r):
-                res.setdefault((t, mm, nn, kk), []).append(r["gflops_median"])
+        for name, extra, drop in sgemm_variants():
+            env = child_env(t, extra)
+            for k in drop:
+                env.pop(k, None)
+            for (mm, nn, kk) in SGEMM_SHAPES:
+                r = run_json([ctx["dlnn"], "--sgemm", "%d,%d,%d" % (mm, nn, kk),
+                              "--threads", str(t), "--warmup", "2", "--reps",
+                              "5", "--min-time", "1"], env=env)
+                if ok(r):
+                    res.setdefault((name, t, mm, nn, kk), []).append(
+                        r["gflops_median"])
+                    res[("core", name)] = "%s, OpenBLAS core %s" % (
+                        r.get("kernel", "?"), r.get("openblas_core", "?"))
 
 
 def report(args, models, rows, sgemm, cmdline):
@@ -481,22 +501,33 @@ def report(args, models, rows, sgemm, cmdline):
                  "ONNX shapes, counted as a direct convolution, so an "
                  "effective rate where a Winograd kernel runs / time in Conv "
                  "nodes, DLNN_PROFILE=1 run; Conv "
-                 "includes the folded BatchNorm and bias; ms are means per "
+                 "includes the folded BatchNorm, bias and fused activation; "
+                 "ms are means per "
                  "run of that profiled run) against OpenBLAS sgemm (M x K "
-                 "times K x N) measured in this run:")
+                 "times K x N, `dlnn_bench --sgemm` with DLNN_SGEMM=openblas; "
+                 "openblas-auto: with OPENBLAS_CORETYPE=%s removed from the "
+                 "environment, so that OpenBLAS picks its kernels for this "
+                 "CPU) and libdlnn's own sgemm (dlnn), measured in this run; "
+                 "the percentages are of the best OpenBLAS figure:"
+                 % os.environ.get("OPENBLAS_CORETYPE", "(unset)"))
     lines.append("")
     for t in args.threads:
-        runs = {s: sgemm.get((t,) + s) or [] for s in SGEMM_SHAPES}
-        rates = {s: max(v) if v else None for s, v in runs.items()}
-        best = max([v for v in rates.values() if v] or [0])
-        lines.append("- threads %d: sgemm GFLOP/s, best of %d measurements "
-                     "(%s): %s; max %.1f" % (
-                         t, max([len(v) for v in runs.values()] or [0]),
-                         "; ".join("/".join("%.0f" % x for x in v)
-                                   for v in runs.values()),
-                         ", ".join("%dx%dx%d %.1f" % (s + (v,)) if v else
-                                   "%dx%dx%d -" % s
-                                   for s, v in rates.items()), best))
+        best = 0.0
+        for name, _, _ in sgemm_variants():
+            runs = {s_: sgemm.get((name, t) + s_) or [] for s_ in SGEMM_SHAPES}
+            rates = {s_: max(v) if v else None for s_, v in runs.items()}
+            top = max([v for v in rates.values() if v] or [0])
+            if name.startswith("openblas"):
+                best = max(best, top)
+            lines.append("- threads %d, sgemm %s (%s): GFLOP/s, best of %d "
+                         "measurements (%s): %s; max %.1f" % (
+                             t, name, sgemm.get(("core", name), "?"),
+                             max([len(v) for v in runs.values()] or [0]),
+                             "; ".join("/".join("%.0f" % x for x in v)
+                                       for v in runs.values()),
+                             ", ".join("%dx%dx%d %.1f" % (s_ + (v,)) if v
+                                       else "%dx%dx%d -" % s_
+                                       for s_, v in rates.items()), top))
         for r in rows:
             if r["threads"] != t or not r.get("profile"):
                 continue
@@ -507,7 +538,8 @@ def report(args, models, rows, sgemm, cmdline):
             rate = m["conv_flops"] / (conv_ms * 1e-3) * 1e-9
             tot = r["profile"]["mean_ms"]
             lines.append("  - %s: %.2f GFLOP conv, %.2f ms in Conv of %.2f ms "
-                         "(%.0f%%): %.1f GFLOP/s = %.0f%% of the sgemm max"
+                         "(%.0f%%): %.1f GFLOP/s = %.0f%% of the OpenBLAS "
+                         "sgemm max"
                          % (r["model"], m["conv_flops"] * 1e-9, conv_ms, tot,
                             100 * conv_ms / tot, rate,
                             100 * rate / best if best else float("nan")))

@@ -17,11 +17,16 @@
  * environment the time per op type per run. On failure it prints
  * {"error": "<libdlnn's message>"} and exits 1.
  *
- * sgemm mode times dlnn_sgemm (OpenBLAS cblas_sgemm, row major, no
- * transpose, beta 0) on M x K times K x N and prints GFLOP/s (2*M*N*K per
- * call). */
+ * sgemm mode times dlnn_sgemm (libdlnn's AVX-512 kernel where the CPU
+ * has it, OpenBLAS cblas_sgemm with DLNN_SGEMM=openblas or elsewhere; row
+ * major, no transpose, beta 0) on M x K times K x N and prints GFLOP/s
+ * (2*M*N*K per call), the kernel ("dlnn-avx512" or "openblas") and
+ * OpenBLAS's core type. */
 #include "op.h"
+#include "sgemm.h"
 #include "dlnn/dlnn.h"
+
+#include <cblas.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -199,8 +204,11 @@ run_sgemm (const options * o)
   printf ("{\"sgemm\": [%d, %d, %d], \"threads\": %d, ", o->m, o->n, o->k,
       o->threads);
   print_latency (t, runs);
-  printf (", \"gflops_median\": %.3f}\n",
-      2.0 * (double) m * (double) n * (double) k / t[runs / 2] * 1e-9);
+  printf (", \"gflops_median\": %.3f, \"kernel\": \"%s\", "
+      "\"openblas_core\": \"%s\"}\n",
+      2.0 * (double) m * (double) n * (double) k / t[runs / 2] * 1e-9,
+      dlnn_sgemm_own () ? "dlnn-avx512" : "openblas",
+      openblas_get_corename ());
   free (a);
   free (b);
   free (c);
@@ -281,6 +289,19 @@ print_profile (const dlnn_graph * g, const double *sec, int runs)
     printf (": %.4f", 1e3 * tsec[j] / runs);
   }
   printf ("}, \"op_nodes\": {");
+  /* DLNN_PROFILE_NODES=1: every node's time on stderr, slowest first */
+  if (getenv ("DLNN_PROFILE_NODES")) {
+    int done[4096] = { 0 };
+    for (int r = 0; r < g->n_nodes && r < 4096; r++) {
+      int best = -1;
+      for (int i = 0; i < g->n_nodes && i < 4096; i++)
+        if (!done[i] && (best < 0 || sec[i] > sec[best]))
+          best = i;
+      done[best] = 1;
+      fprintf (stderr, "%8.4f ms  %-10s %s\n", 1e3 * sec[best] / runs,
+          g->nodes[best].op_type, g->nodes[best].name);
+    }
+  }
   for (int j = 0; j < nt; j++) {
     printf ("%s", j ? ", " : "");
     json_string (types[j]);

@@ -73,6 +73,10 @@ test_winograd_kernel (void)
     {1, 18, 16, 6, 11, 2, 0, 1, 2},     /* asymmetric padding */
     {1, 32, 40, 3, 3, 1, 1, 1, 1},
     {2, 24, 16, 1, 4, 1, 1, 1, 1},      /* 1 row */
+    /* blocks of 64 tiles (blocked mode): 195 tiles per image, blocks
+     * across the image boundary, a partial last block */
+    {3, 16, 17, 30, 25, 1, 1, 1, 1},
+    {1, 33, 20, 47, 41, 1, 0, 1, 2},
   };
 
   for (size_t ci = 0; ci < sizeof (cases) / sizeof (cases[0]); ci++) {
@@ -113,7 +117,7 @@ test_winograd_kernel (void)
     for (size_t i = 0; i < wsz; i++)
       ws[i] = NAN;              /* the kernel must not read stale scratch */
     dlnn_conv_winograd_filter (w->data, k->m, k->c, u);
-    dlnn_conv_winograd_forward (&g, nb, x->data, u, b->data, y, ws);
+    dlnn_conv_winograd_forward (&g, nb, x->data, u, b->data, y, ws, wsz);
     naive_conv (x->data, w->data, b->data, ref, k->n, k->c, k->m, 1, k->h,
         k->w, 3, 3, 1, 1, k->pt, k->pl, g.w.oh, g.w.ow);
     {
@@ -213,8 +217,8 @@ static void
 test_winograd_exec (void)
 {
   dlnn_status st;
-  dlnn_tensor *w, *b, *x = oc_rand (4, D (2, 19, 9, 7), 1.0f);
-  dlnn_graph *g = conv_graph (19, 17, 3, 1, 1, 1, 9, 7, &w, &b);
+  dlnn_tensor *w, *b, *x = oc_rand (4, D (2, 35, 9, 7), 1.0f);
+  dlnn_graph *g = conv_graph (35, 17, 3, 1, 1, 1, 9, 7, &w, &b);
   dlnn_exec *e;
   double err;
 

@@ -138,6 +138,21 @@ static const conv_case conv_cases[] = {
   {"SAME_LOWER 4x4", 2, 1, 2, 6, 7, 2, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1,
       "SAME_LOWER"},
   {"VALID", 2, 2, 2, 6, 7, 2, 3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 1, 1, "VALID"},
+  /* big enough (>= 4 filters per group, >= 16 outputs) for the own GEMM
+   * with B packed from the input (nn/src/ops/conv_kernels.c) where the
+   * CPU has AVX-512: panel tails, 49 columns, strides, dilations */
+  {"own: dilation 2 stride (2,1) asym pads", 2, 2, 3, 13, 17, 7, 3, 3, 2, 1,
+      2, 2, 1, 2, 0, 1, 1, 1, NULL},
+  {"own: group 2 of 5", 2, 1, 4, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2,
+      1, NULL},
+  {"own: 7x7 stride 2 pad 3", 2, 1, 3, 40, 37, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3,
+      3, 1, 0, NULL},
+  {"own: 1-D stride 3", 1, 2, 4, 1, 70, 6, 1, 5, 1, 3, 1, 1, 0, 2, 0, 2, 1,
+      1, NULL},
+  {"own: pointwise 65 columns", 2, 1, 9, 5, 13, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+      0, 1, 1, NULL},
+  {"own: 7x7 map (49 columns)", 2, 2, 20, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, NULL},
 };
 
 static void

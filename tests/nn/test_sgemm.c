@@ -85,6 +85,7 @@ static const int shapes[][3] = {
   {1, 1, 1}, {4, 16, 1}, {6, 64, 7}, {7, 65, 9}, {5, 17, 3}, {12, 128, 256},
   {13, 49, 257}, {64, 196, 576}, {11, 100, 513}, {3, 200, 40},
   {100, 15, 30}, {37, 33, 600}, {6, 48, 1}, {18, 130, 64},
+  {1, 1000, 64}, {50, 1, 70}, {1, 17, 1}, {2, 300, 20},
 };
 
 static void
@@ -134,9 +135,62 @@ test_dispatch (void)
   sweep (dlnn_sgemm, "dlnn_sgemm");
 }
 
+/* Bias and activation at the store (dlnn_sgemm_avx512_ep): applied once,
+ * after the last block of K, on every path (panel tails, the 49-column
+ * dot kernel). */
+static void
+test_epilogue (void)
+{
+  static const int shp[][3] = { {7, 49, 500}, {13, 64, 40}, {6, 17, 3},
+  {20, 100, 200}, {5, 33, 450}
+  };
+  if (!dlnn_sgemm_avx512_usable ())
+    return;
+  for (size_t s = 0; s < sizeof (shp) / sizeof (shp[0]); s++)
+    for (int act = 0; act < 3; act++) {
+      int m = shp[s][0], n = shp[s][1], k = shp[s][2];
+      float *a = malloc (sizeof (float) * m * k);
+      float *b = malloc (sizeof (float) * k * n);
+      float *c = malloc (sizeof (float) * m * n), *bias = malloc (4 * m);
+      dlnn_gemm_epilogue ep = { bias, act, -0.3f, 0.4f };
+      double worst = 0.0;
+
+      for (int i = 0; i < m * k; i++)
+        a[i] = frand () * 0.2f;
+      for (int i = 0; i < k * n; i++)
+        b[i] = frand () * 0.2f;
+      for (int i = 0; i < m; i++)
+        bias[i] = frand ();
+      for (int i = 0; i < m * n; i++)
+        c[i] = NAN;
+      dlnn_sgemm_avx512_ep (0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n,
+          &ep, 2);
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+          double x = bias[i], e;
+          for (int p = 0; p < k; p++)
+            x += (double) a[i * k + p] * b[p * n + j];
+          if (act == DLNN_GEMM_ACT_CLAMP)
+            x = x < -0.3 ? -0.3 : x > 0.4 ? 0.4 : x;
+          else if (act == DLNN_GEMM_ACT_SILU)
+            x = x / (1.0 + exp (-x));
+          e = fabs (c[i * n + j] - x) / (fabs (x) + 1e-3);
+          if (!(e <= worst))
+            worst = isnan (e) ? INFINITY : e;
+        }
+      CHECK_MSG (worst < 1e-4, "%dx%dx%d act %d: relative error %g", m, n,
+          k, act, worst);
+      free (a);
+      free (b);
+      free (c);
+      free (bias);
+    }
+}
+
 int
 main (void)
 {
+  DLNN_RUN (test_epilogue);
   DLNN_RUN (test_kernel_one_thread);
   DLNN_RUN (test_kernel_two_threads);
   DLNN_RUN (test_dispatch);

@@ -25,6 +25,7 @@ extern const dlnn_op dlnn_op_hardswish, dlnn_op_transpose, dlnn_op_slice;
 extern const dlnn_op dlnn_op_split, dlnn_op_squeeze, dlnn_op_unsqueeze;
 extern const dlnn_op dlnn_op_reducemean;
 extern const dlnn_op dlnn_op_gru, dlnn_op_lstm;
+extern const dlnn_op dlnn_op_swish;
 
 /* The node's name, "" when it has none. */
 const char *dlnn_op_node_name (const dlnn_node * n);

@@ -18,11 +18,14 @@ typedef struct conv_geom
 } conv_geom;
 
 /* Arguments of the kernels (unused pointers NULL). */
+struct dlnn_fused_act;
+
 typedef struct conv_job
 {
   const conv_geom *g;
   const float *x, *w, *b, *dy;
   float *y, *dx, *dw, *db;
+  const struct dlnn_fused_act *act;     /* fast depthwise: or NULL */
 } conv_job;
 
 /* im2col of images [0, nbc) starting at @x into col (row stride ldcol,
@@ -32,6 +35,17 @@ void dlnn_conv_im2col_chunk (const conv_geom * g, const float *x,
     int64_t nbc, float *col, int64_t ldcol);
 void dlnn_conv_col2im_chunk (const conv_geom * g, const float *col,
     int64_t nbc, int64_t ldcol, float *dx);
+
+/* B of image @x's convolution as a GEMM operand, made on the fly
+ * (dlnn_gemm_pack_fn of sgemm.h): row (ci, ki, kj) of one group's im2col
+ * matrix, column = output position. ctx: a conv_pack. */
+typedef struct conv_pack
+{
+  const conv_geom *g;
+  const float *x;               /* the group's first input channel */
+} conv_pack;
+void dlnn_conv_pack_b (const void *ctx, int64_t k0, int64_t kc, int64_t j0,
+    int64_t w, int64_t ld, float *bp);
 
 /* Direct depthwise convolution (j->x, j->w -> j->y) and its backward
  * (j->dy -> j->dx and/or j->dw, added). */
@@ -50,17 +64,20 @@ size_t dlnn_conv_winograd_workspace (const conv_geom * g, int64_t nb);
 void dlnn_conv_winograd_filter (const float *w, int64_t m, int64_t c,
     float *u);
 void dlnn_conv_winograd_forward (const conv_geom * g, int64_t nb,
-    const float *x, const float *u, const float *b, float *y, float *ws);
+    const float *x, const float *u, const float *b, float *y, float *ws,
+    size_t ws_floats);
 /* Whether Conv node @n holds a ready Winograd filter (conv.c; tests). */
 int dlnn_conv_winograd_cached (const dlnn_node * n);
 
 /* Fast depthwise forward (conv_depthwise.c): 3x3 or 5x5, stride 1 or 2,
  * dilation 1; workspace of dlnn_conv_depthwise_fast_workspace () floats
- * (the zero-padded input); adds the bias b (or NULL). */
+ * (the zero-padded input); adds the bias b (or NULL) and applies the
+ * fused activation @act (or NULL, fused_act.h) in the same pass. */
 int dlnn_conv_depthwise_fast_eligible (const conv_geom * g);
 size_t dlnn_conv_depthwise_fast_workspace (const conv_geom * g);
 void dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
-    const float *w, const float *b, float *y, float *ws);
+    const float *w, const float *b, const struct dlnn_fused_act *act,
+    float *y, float *ws);
 
 /* y += b per output channel; db += sums of dy per output channel. */
 void dlnn_conv_bias_forward (const conv_job * j);

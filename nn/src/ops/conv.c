@@ -13,7 +13,11 @@
  * dB = sum of dY. */
 #include "conv-private.h"
 #include "conv.h"
+#include "sgemm.h"
+#include "dlnn/exec.h"
+#include "fused_act.h"
 
+#include <math.h>
 #include <stdatomic.h>
 
 #define CONV_DEFAULT_CAP ((size_t) 16 << 20)
@@ -41,6 +45,7 @@ typedef struct conv_priv
 {
   dlnn_window_attrs wa;
   int64_t group;
+  dlnn_fused_act act;           /* fused activation (fused_act.h) */
   atomic_int wino_state;
   const float *wino_src;        /* the weight parameter's data */
   float *wino_u;                /* 16 x M x C, in this allocation */
@@ -96,6 +101,8 @@ conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
     return DLNN_ERR_NOMEM;
   p->wa = wa;
   p->group = group;
+  if ((c = dlnn_fused_act_parse (n, &p->act, st)) != DLNN_OK)
+    return c;
   atomic_init (&p->wino_state, cache ? WINO_EMPTY : WINO_NONE);
   if (cache) {
     uintptr_t a = (uintptr_t) (p + 1);
@@ -124,6 +131,13 @@ dlnn_conv_winograd_cached (const dlnn_node * n)
  * written, so it takes address space, not memory. */
 #define WINO_MIN_TILES 20
 
+/* Fewest input channels for which the cached Winograd path is used: with
+ * 16 its 16 GEMMs have K = 16 and the transforms dominate (squeezenet1_1
+ * features.3/4 expand3x3, 16 -> 64 channels at 55x55 and 27x27: 0.66 and
+ * 0.52 ms Winograd, 0.36 ms each through the own GEMM; at 32 channels
+ * Winograd wins, 0.29 against 0.39-0.44 ms). */
+#define WINO_MIN_IN_CHANNELS 32
+
 /* Winograd workspace of @g and images per chunk, 0 when the cached path
  * does not apply to this node and shape. */
 static size_t
@@ -132,7 +146,8 @@ wino_plan (const dlnn_node * n, const conv_geom * g, int64_t * nb)
   const conv_priv *p = n->priv;
 
   if (!p->wino_u || !dlnn_conv_winograd_eligible (g)
-      || ((g->w.oh + 1) / 2) * ((g->w.ow + 1) / 2) < WINO_MIN_TILES)
+      || ((g->w.oh + 1) / 2) * ((g->w.ow + 1) / 2) < WINO_MIN_TILES
+      || g->c < WINO_MIN_IN_CHANNELS)
     return 0;
   *nb = dlnn_conv_winograd_chunk (g, conv_cap_floats);
   return dlnn_conv_winograd_workspace (g, *nb);
@@ -285,6 +300,42 @@ check_workspace (const dlnn_node * n, const dlnn_op_ctx * ctx, size_t need,
   return DLNN_OK;
 }
 
+/* Forward through libdlnn's own GEMM kernel, one product per image and
+ * group with B packed straight from the input (no im2col buffer) and the
+ * bias added at the store. */
+static void
+conv_own_gemm (const conv_geom * g, const float *x, const float *w,
+    const float *bias, const dlnn_fused_act * act, float *y)
+{
+  int threads = dlnn_get_threads ();
+  int clamp = act->kind == DLNN_FUSED_RELU || act->kind == DLNN_FUSED_CLIP;
+  int silu = act->kind == DLNN_FUSED_SWISH;
+
+  for (int64_t ni = 0; ni < g->n; ni++)
+    for (int64_t gi = 0; gi < g->group; gi++) {
+      const float *xg = x + (ni * g->c + gi * g->cg) * g->hw;
+      const float *wg = w + gi * g->mg * g->kc;
+      float *yg = y + (ni * g->m + gi * g->mg) * g->ohw;
+      dlnn_gemm_epilogue ep = { bias ? bias + gi * g->mg : NULL,
+        clamp ? DLNN_GEMM_ACT_CLAMP : silu ? DLNN_GEMM_ACT_SILU
+            : DLNN_GEMM_ACT_NONE,
+        act->kind == DLNN_FUSED_CLIP ? act->lo : 0.0f,
+        act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY
+      };
+
+      if (g->pointwise)
+        dlnn_sgemm_avx512_ep (0, 0, g->mg, g->ohw, g->kc, 1.0f, wg, g->kc,
+            xg, g->hw, 0.0f, yg, g->ohw, &ep, threads);
+      else {
+        conv_pack p = { g, xg };
+        dlnn_sgemm_avx512_ex (0, g->mg, g->ohw, g->kc, 1.0f, wg, g->kc,
+            dlnn_conv_pack_b, &p, 0.0f, yg, g->ohw, &ep, threads);
+      }
+    }
+  if (!clamp && !silu)
+    dlnn_fused_act_apply_par (act, y, g->n * g->m * g->ohw);
+}
+
 static dlnn_code
 conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, dlnn_tensor * const *out,
@@ -307,14 +358,21 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     if (wws && ctx->workspace && ctx->workspace_size >= wws
         && wino_ready (n->priv, &g, w)) {
       dlnn_conv_winograd_forward (&g, nb, x, ((conv_priv *) n->priv)->wino_u,
-          b ? b->data : NULL, y, ctx->workspace);
+          b ? b->data : NULL, y, ctx->workspace, ctx->workspace_size);
+      dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y,
+          out[0]->size);
       return DLNN_OK;
     }
   }
   if (dlnn_conv_depthwise_fast_eligible (&g) && ctx->workspace
       && ctx->workspace_size >= dlnn_conv_depthwise_fast_workspace (&g)) {
-    dlnn_conv_depthwise_fast_forward (&g, x, w, b ? b->data : NULL, y,
-        ctx->workspace);
+    dlnn_conv_depthwise_fast_forward (&g, x, w, b ? b->data : NULL,
+        &((conv_priv *) n->priv)->act, y, ctx->workspace);
+    return DLNN_OK;
+  }
+  if (!g.depthwise && g.mg >= 4 && g.ohw >= 16 && dlnn_sgemm_own ()) {
+    conv_own_gemm (&g, x, w, b ? b->data : NULL,
+        &((conv_priv *) n->priv)->act, y);
     return DLNN_OK;
   }
   memset (&job, 0, sizeof (job));
@@ -358,6 +416,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     job.b = b->data;
     dlnn_conv_bias_forward (&job);
   }
+  dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y, out[0]->size);
   return DLNN_OK;
 }
 
@@ -378,6 +437,10 @@ conv_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
 
   if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK)
     return c;
+  if (((const conv_priv *) n->priv)->act.kind != DLNN_FUSED_NONE)
+    return dlnn_op_error (n, st, DLNN_ERR_UNSUPPORTED,
+        "no backward with a fused activation (attribute %s: the graph was "
+        "optimised for inference)", DLNN_FUSED_ATTR);
   memset (&job, 0, sizeof (job));
   job.g = &g;
   job.x = x;

@@ -1,11 +1,36 @@
 /* libdlnn - fast depthwise forward: 3x3 and 5x5 kernels, stride 1 or 2,
  * dilation 1 (MobileNet, ShuffleNet, EfficientNet). Each input plane is
- * first copied with its zero padding into the workspace, so the output
- * loop has no bounds checks; with the kernel size and stride known at
- * compile time the taps are unrolled and the loop over output columns
- * vectorises. The bias is added in the same pass. */
+ * copied with its zero padding into the workspace, so the output loop has
+ * no bounds checks; the bias and the fused activation (fused_act.h) are
+ * applied in the same pass.
+ *
+ * With AVX-512 (16 lanes) or AVX2 + FMA (8 lanes), chosen at run time by
+ * dlnn_simd_level (), each job pads one plane at a time into its own slice
+ * of the workspace (still in L1/L2 when the kernel reads it) and the
+ * kernel (conv_depthwise_simd.h) vectorises along the output width with
+ * up to 8 independent accumulators (2 rows x 4 vectors, 4 rows x 2 or
+ * 8 rows x 1 for narrow planes), masked stores for the tails. For stride
+ * 2 the padded rows are stored de-interleaved (even columns, then odd
+ * ones), so every tap is a contiguous load. On AVX-512, stride 1 loads
+ * each input row once per tile and makes the shifted taps with valignd
+ * (dw_tile_reuse), and small stride-1 planes (7x7) use a flat layout
+ * (see flat_ok). Without AVX2 (or off
+ * x86-64) all planes are padded first and plain C loops with the taps
+ * unrolled do the rest. */
 #include "conv-private.h"
+#include "fused_act.h"
 #include "parallel.h"
+
+#include <float.h>
+#ifdef DLNN_X86_SIMD
+#include "silu_simd.h"
+#include <immintrin.h>
+#endif
+
+/* Rows of the vectorised layout are multiples of DW_ROUND floats and
+ * start 64-byte aligned (see conv_depthwise_simd.h). */
+#define DW_ROUND 16
+#define DW_R(v) (((v) + DW_ROUND - 1) / DW_ROUND * DW_ROUND)
 
 static int64_t
 padded_h (const dlnn_win2d * q)
@@ -29,10 +54,36 @@ dlnn_conv_depthwise_fast_eligible (const conv_geom * g)
       && q->dw == 1 && q->oh > 0 && q->ow > 0;
 }
 
+/* The vectorised layout: row stride *rs, offset of the odd columns *hl
+ * (stride 2; 0 for stride 1). */
+static int64_t
+simd_row (const dlnn_win2d * q, int64_t * hl)
+{
+  if (q->sw == 1) {
+    *hl = 0;
+    return DW_R (DW_R (q->ow) + q->kw - 1);
+  }
+  *hl = DW_R (DW_R (q->ow) + (q->kw - 1) / 2);
+  return 2 * *hl;
+}
+
+/* Floats of one plane's slice: the plane and room to align it. */
+static int64_t
+simd_slice (const dlnn_win2d * q)
+{
+  int64_t hl;
+
+  return padded_h (q) * simd_row (q, &hl) + DW_ROUND;
+}
+
 size_t
 dlnn_conv_depthwise_fast_workspace (const conv_geom * g)
 {
-  return (size_t) (g->n * g->c * padded_h (&g->w) * padded_w (&g->w));
+  int64_t plain = padded_h (&g->w) * padded_w (&g->w);
+  int64_t simd = simd_slice (&g->w);
+
+  /* one plane per output plane: covers both layouts (m >= c) */
+  return (size_t) (g->n * g->m * (plain > simd ? plain : simd));
 }
 
 /* Zero-padded copy of planes [begin, end) of (image, input channel). The
@@ -109,16 +160,186 @@ dw_job (void *arg, int64_t begin, int64_t end)
       dw_plane (xp, pw, wk, bv, y, q->oh, q->ow, 5, 1);
     else
       dw_plane (xp, pw, wk, bv, y, q->oh, q->ow, 5, 2);
+    if (j->act)
+      dlnn_fused_act_apply (j->act, y, g->ohw);
   }
 }
 
+/* ---- vectorised path ---- */
+#ifdef DLNN_X86_SIMD
+
+#define DW_SFX avx2
+#define DW_TARGET __attribute__ ((target ("avx2,fma")))
+#define DW_V __m256
+#define DW_VL 8
+#define DW_LOAD(p) _mm256_loadu_ps (p)
+#define DW_SET1(f) _mm256_set1_ps (f)
+#define DW_FMA(a, b, c) _mm256_fmadd_ps (a, b, c)
+#define DW_MAX(a, b) _mm256_max_ps (a, b)
+#define DW_MIN(a, b) _mm256_min_ps (a, b)
+#define DW_STORE(p, v) _mm256_storeu_ps (p, v)
+#define DW_STORE_N(p, v, n) _mm256_maskstore_ps (p, \
+      _mm256_cmpgt_epi32 (_mm256_set1_epi32 (n), \
+          _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7)), v)
+#define DW_ZERO() _mm256_setzero_ps ()
+#define DW_LOAD_RANGE(p, lo, hi) _mm256_maskload_ps (p, _mm256_and_si256 ( \
+          _mm256_cmpgt_epi32 (_mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7), \
+              _mm256_set1_epi32 ((lo) - 1)), \
+          _mm256_cmpgt_epi32 (_mm256_set1_epi32 (hi), \
+              _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7))))
+#define DW_EVEN(a, b) _mm256_castpd_ps (_mm256_permute4x64_pd ( \
+          _mm256_castps_pd (_mm256_shuffle_ps (a, b, 0x88)), 0xd8))
+#define DW_ODD(a, b) _mm256_castpd_ps (_mm256_permute4x64_pd ( \
+          _mm256_castps_pd (_mm256_shuffle_ps (a, b, 0xdd)), 0xd8))
+#define DW_SILU(v) dlnn_silu_avx2 (v)
+#define DW_REUSE 0
+#define DW_ROW(p, out, n) do { \
+      for (int j_ = 0; j_ < (n); j_++) \
+        (out)[j_] = _mm256_loadu_ps ((p) + j_); \
+    } while (0)
+#include "conv_depthwise_simd.h"
+#undef DW_SFX
+#undef DW_TARGET
+#undef DW_V
+#undef DW_VL
+#undef DW_LOAD
+#undef DW_SET1
+#undef DW_FMA
+#undef DW_MAX
+#undef DW_MIN
+#undef DW_STORE
+#undef DW_STORE_N
+#undef DW_ZERO
+#undef DW_LOAD_RANGE
+#undef DW_EVEN
+#undef DW_ODD
+#undef DW_SILU
+#undef DW_ROW
+#undef DW_REUSE
+
+#define DW_SFX avx512
+#define DW_TARGET_512 __attribute__ ((target ("avx2,fma,avx512f")))
+#define DW_TARGET DW_TARGET_512
+#define DW_V __m512
+#define DW_VL 16
+#define DW_LOAD(p) _mm512_loadu_ps (p)
+#define DW_SET1(f) _mm512_set1_ps (f)
+#define DW_FMA(a, b, c) _mm512_fmadd_ps (a, b, c)
+#define DW_MAX(a, b) _mm512_max_ps (a, b)
+#define DW_MIN(a, b) _mm512_min_ps (a, b)
+#define DW_STORE(p, v) _mm512_storeu_ps (p, v)
+#define DW_STORE_N(p, v, n) _mm512_mask_storeu_ps (p, \
+      (__mmask16) ((1u << (n)) - 1u), v)
+#define DW_ZERO() _mm512_setzero_ps ()
+#define DW_LOAD_RANGE(p, lo, hi) _mm512_maskz_loadu_ps ((__mmask16) \
+      (((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)), p)
+#define DW_EVEN(a, b) _mm512_permutex2var_ps (a, _mm512_setr_epi32 (0, 2, \
+          4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b)
+#define DW_ODD(a, b) _mm512_permutex2var_ps (a, _mm512_setr_epi32 (1, 3, \
+          5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b)
+#define DW_SILU(v) dlnn_silu_avx512 (v)
+#define DW_REUSE 1
+/* the shifted copies from two aligned loads (valignd) */
+#define DW_ALIGNR(b, a, i) _mm512_castsi512_ps (_mm512_alignr_epi32 ( \
+          _mm512_castps_si512 (b), _mm512_castps_si512 (a), i))
+#define DW_ROW(p, out, n) do { \
+      __m512 a_ = _mm512_loadu_ps (p); \
+      (out)[0] = a_; \
+      if ((n) > 1) { \
+        __m512 b_ = _mm512_loadu_ps ((p) + 16); \
+        (out)[1] = DW_ALIGNR (b_, a_, 1); \
+        if ((n) > 2) \
+          (out)[2] = DW_ALIGNR (b_, a_, 2); \
+        if ((n) > 3) \
+          (out)[3] = DW_ALIGNR (b_, a_, 3); \
+        if ((n) > 4) \
+          (out)[4] = DW_ALIGNR (b_, a_, 4); \
+      } \
+    } while (0)
+#include "conv_depthwise_simd.h"
+
+#include "conv_depthwise_flat.h"
+
+typedef struct dw_simd_job
+{
+  const conv_geom *g;
+  const float *x, *w, *b;
+  const dlnn_fused_act *act;
+  float *y, *ws;
+  int level;
+} dw_simd_job;
+
+/* Output planes [begin, end): pad each into this job's slice (the one of
+ * plane @begin: slices of different jobs never overlap), then run the
+ * kernel on it. */
+static void
+dw_simd_job_fn (void *arg, int64_t begin, int64_t end)
+{
+  const dw_simd_job *j = arg;
+  const conv_geom *g = j->g;
+  const dlnn_win2d *q = &g->w;
+  int64_t hl, rs = simd_row (q, &hl), kk = q->kh * q->kw;
+  uintptr_t a = (uintptr_t) (j->ws + begin * simd_slice (q));
+  float *pp = (float *) ((a + 63) & ~(uintptr_t) 63);
+
+  __mmask16 mask[DW_FLAT_MAX_VEC] = { 0 };
+  int flat = j->level == DLNN_SIMD_AVX512 && flat_ok (q);
+
+  if (flat) {
+    int64_t pw = flat_pw (q);
+    for (int v = 0; v < DW_FLAT_MAX_VEC; v++) {
+      unsigned m = 0;
+      for (int l = 0; l < 16; l++) {
+        int64_t t = 16 * v + l;
+        if (t < q->oh * pw && t % pw < q->ow)
+          m |= 1u << l;
+      }
+      mask[v] = (__mmask16) m;
+    }
+  }
+  for (int64_t pl = begin; pl < end; pl++) {
+    int64_t ni = pl / g->m, mi = pl % g->m;
+    const float *xp = j->x + (ni * g->c + mi / g->mg) * g->hw;
+    float *y = j->y + pl * g->ohw, bv = j->b ? j->b[mi] : 0.0f;
+
+    if (flat) {
+      flat_pad (xp, q, pp);
+      flat_plane (pp, q, j->w + mi * kk, bv, y, mask, j->act);
+    } else if (j->level == DLNN_SIMD_AVX512) {
+      dw_pad_avx512 (xp, q, rs, hl, pp);
+      dw_plane_avx512 (pp, rs, hl, j->w + mi * kk, bv, y, q->oh, q->ow,
+          j->act, (int) q->kh, (int) q->sh);
+    } else {
+      dw_pad_avx2 (xp, q, rs, hl, pp);
+      dw_plane_avx2 (pp, rs, hl, j->w + mi * kk, bv, y, q->oh, q->ow,
+          j->act, (int) q->kh, (int) q->sh);
+    }
+  }
+}
+
+#endif /* DLNN_X86_SIMD */
+
 void
 dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
-    const float *w, const float *b, float *y, float *ws)
+    const float *w, const float *b, const dlnn_fused_act * act, float *y,
+    float *ws)
 {
   conv_job j;
   int64_t ppl = padded_h (&g->w) * padded_w (&g->w);
 
+  if (act && act->kind == DLNN_FUSED_NONE)
+    act = NULL;
+#ifdef DLNN_X86_SIMD
+  int level = dlnn_simd_level ();
+  if (level >= DLNN_SIMD_AVX2) {
+    dw_simd_job sj = { g, x, w, b, act, y, ws, level };
+    int64_t sppl = simd_slice (&g->w);
+
+    dlnn_parallel_for (g->n * g->m, DLNN_PAR_WORK / (sppl + g->ohw * g->w.kh
+            * g->w.kw + 1) + 1, dw_simd_job_fn, &sj);
+    return;
+  }
+#endif
   memset (&j, 0, sizeof (j));
   j.g = g;
   j.x = x;
@@ -126,6 +347,7 @@ dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
   j.b = b;
   j.y = y;
   j.dx = ws;                    /* the padded planes */
+  j.act = act;
   dlnn_parallel_for (g->n * g->c, DLNN_PAR_WORK / (ppl + 1) + 1, pad_job, &j);
   dlnn_parallel_for (g->n * g->m, DLNN_PAR_WORK / (g->ohw * g->w.kh
           * g->w.kw + 1) + 1, dw_job, &j);

@@ -45,6 +45,108 @@ im2col_rows (const float *restrict x, const dlnn_win2d * g,
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* d[i] = x[2 i] for i < n, reading no float past x[2 (n - 1)]. Only called
+ * from dlnn_conv_pack_b, which runs with the AVX-512 GEMM. */
+__attribute__((target ("avx512f"))) static void
+gather_stride2 (float *restrict d, const float *restrict x, int64_t n)
+{
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+      20, 22, 24, 26, 28, 30);
+  int64_t i = 0;
+
+  for (; i + 16 <= n; i += 16) {
+    /* x[2 i .. 2 i + 30] are needed; x[2 i + 31] may be past the end */
+    __m512 lo = _mm512_loadu_ps (x + 2 * i);
+    __m512 hi = _mm512_maskz_loadu_ps (i + 16 < n ? 0xffff : 0x7fff,
+        x + 2 * i + 16);
+    _mm512_storeu_ps (d + i, _mm512_permutex2var_ps (lo, even, hi));
+  }
+  for (; i < n; i++)
+    d[i] = x[2 * i];
+}
+#define HAVE_GATHER_STRIDE2 1
+#endif
+
+void
+dlnn_conv_pack_b (const void *ctx, int64_t k0, int64_t kc, int64_t j0,
+    int64_t w, int64_t ld, float *restrict bp)
+{
+  const conv_pack *p = ctx;
+  const dlnn_win2d *g = &p->g->w;
+  const int64_t ih = g->ih, iw = g->iw, ow = g->ow, sw = g->sw;
+  const int64_t kk = g->kh * g->kw;
+  /* the panel's columns as runs along output rows: run s covers output
+   * row sy[s], columns [sx0[s], sx1[s]) at panel offset so[s] */
+  int64_t sy[65], sx0[65], sx1[65], so[65];
+  int ns = 0;
+  int64_t ci, ki, kj;
+
+  for (int64_t j = j0, oy = j0 / ow, ox = j0 % ow; j < j0 + w; ns++) {
+    int64_t e = ow - ox < j0 + w - j ? ow : ox + j0 + w - j;
+    sy[ns] = oy;
+    sx0[ns] = ox;
+    sx1[ns] = e;
+    so[ns] = j - j0;
+    j += e - ox;
+    oy++;
+    ox = 0;
+  }
+  ci = k0 / kk;
+  ki = (k0 % kk) / g->kw;
+  kj = k0 % g->kw;
+  for (int64_t r = 0; r < kc; r++) {
+    const float *xc = p->x + ci * ih * iw;
+    float *restrict dst = bp + r * ld;
+    int64_t ix0 = kj * g->dw - g->pl, lo, hi;
+
+    dlnn_window_taps (ix0, ow, sw, iw, &lo, &hi);
+    for (int s = 0; s < ns; s++) {
+      int64_t ox0 = sx0[s], ox1 = sx1[s];
+      int64_t iy = sy[s] * g->sh - g->pt + ki * g->dh;
+      int64_t base = so[s] - ox0;      /* dst[base + ox]: column of ox */
+
+      if (iy < 0 || iy >= ih || lo >= hi) {
+        for (int64_t ox = ox0; ox < ox1; ox++)
+          dst[base + ox] = 0.0f;
+      } else {
+        const float *xr = xc + iy * iw + ix0;
+        int64_t a = ox0 > lo ? ox0 : lo, b = ox1 < hi ? ox1 : hi;
+        int64_t ox = ox0;
+        for (; ox < a && ox < ox1; ox++)
+          dst[base + ox] = 0.0f;
+        if (sw == 1)
+          for (; ox < b; ox++)
+            dst[base + ox] = xr[ox];
+        else {
+#ifdef HAVE_GATHER_STRIDE2
+          if (sw == 2 && b > ox) {
+            gather_stride2 (dst + base + ox, xr + 2 * ox, b - ox);
+            ox = b;
+          }
+#endif
+          for (; ox < b; ox++)
+            dst[base + ox] = xr[ox * sw];
+        }
+        for (; ox < ox1; ox++)
+          dst[base + ox] = 0.0f;
+      }
+    }
+    for (int64_t jj = w; jj < ld; jj++)
+      dst[jj] = 0.0f;
+    /* next row of the im2col matrix: (ci, ki, kj) in order */
+    if (++kj == g->kw) {
+      kj = 0;
+      if (++ki == g->kh) {
+        ki = 0;
+        ci++;
+      }
+    }
+  }
+}
+
 /* dx[ci] += col2im (col) for channels [c0, c1) of one image. */
 static void
 col2im_channels (const float *restrict col, int64_t ldcol,

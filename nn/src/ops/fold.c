@@ -11,10 +11,21 @@
  *    and bias read only by that node are rewritten in place, otherwise new
  *    parameters named "<name>_bnfold" are added. For Gemm the bias C must be
  *    absent, a scalar or one value per output column; beta becomes 1.
+ * 3. SiLU: Sigmoid(x) -> s and Mul(x, s) (either order), s read by
+ *    nothing else and not a graph output, become one Swish node (the
+ *    Sigmoid node rewritten to write the Mul's output).
+ * 4. A Relu, a Clip with constant bounds (ReLU6) or a Swish whose input is
+ *    written by a depthwise Conv (group > 1, one input channel per group)
+ *    and read by nothing else is fused into it: the Conv gets the
+ *    dlnn_activation attributes (fused_act.h) and writes the activation's
+ *    output. Only inference graphs are optimised, so training never sees
+ *    them (Conv backward refuses a fused activation).
  * Removed nodes are freed, the node array compacted and the graph
  * finalized again. Unused values stay in the graph. */
 #include "common.h"
+#include "fused_act.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -322,6 +333,151 @@ fold_bn (dlnn_graph * g, char *removed, int bi, dlnn_status * st)
   return 1;
 }
 
+/* The one node (not removed) reading value @v, or -1 when none or
+ * several do (or one node reads it twice). */
+static int
+sole_reader (const dlnn_graph * g, const char *removed, int v)
+{
+  int r = -1;
+
+  if (uses_of (g, removed, v) != 1)
+    return -1;
+  for (int i = 0; i < g->n_nodes && r < 0; i++) {
+    if (removed[i])
+      continue;
+    for (int j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] == v)
+        r = i;
+  }
+  return r;
+}
+
+/* An intermediate value that only node-to-node dataflow sees. */
+static int
+is_private_value (const dlnn_graph * g, int v)
+{
+  return v >= 0 && g->values[v].kind == DLNN_VALUE_INTERMEDIATE
+      && !g->values[v].is_output;
+}
+
+/* Sigmoid node @si + its Mul -> Swish; 1 if fused, 0 if not, -1 on
+ * error. */
+static int
+fuse_silu (dlnn_graph * g, char *removed, int si, dlnn_status * st)
+{
+  dlnn_node *sg = &g->nodes[si], *mul;
+  int x, s, mi;
+  char *type;
+
+  if (!is_type (sg, "Sigmoid") || sg->n_inputs != 1 || sg->n_outputs != 1)
+    return 0;
+  x = sg->inputs[0];
+  s = sg->outputs[0];
+  if (x < 0 || !is_private_value (g, s))
+    return 0;
+  mi = sole_reader (g, removed, s);
+  if (mi < 0)
+    return 0;
+  mul = &g->nodes[mi];
+  if (!is_type (mul, "Mul") || mul->n_inputs != 2 || mul->n_outputs != 1
+      || mul->outputs[0] < 0)
+    return 0;
+  if (!((mul->inputs[0] == x && mul->inputs[1] == s)
+          || (mul->inputs[0] == s && mul->inputs[1] == x)))
+    return 0;
+  type = dlnn_strdup ("Swish");
+  if (!type) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  free (sg->op_type);
+  sg->op_type = type;
+  sg->outputs[0] = mul->outputs[0];
+  removed[mi] = 1;
+  return 1;
+}
+
+/* Constant bounds of Clip node @n into *lo, *hi; 0 if not constant. */
+static int
+clip_bounds (const dlnn_graph * g, const dlnn_node * n, float *lo,
+    float *hi)
+{
+  *lo = -FLT_MAX;
+  *hi = FLT_MAX;
+  if (g->opset < 11) {
+    if (n->n_inputs != 1)
+      return 0;
+    *lo = dlnn_node_attr_float (n, "min", -FLT_MAX);
+    *hi = dlnn_node_attr_float (n, "max", FLT_MAX);
+    return 1;
+  }
+  if (dlnn_node_attr (n, "min") || dlnn_node_attr (n, "max")
+      || n->n_inputs > 3)
+    return 0;
+  for (int i = 1; i < n->n_inputs; i++) {
+    const dlnn_tensor *t;
+    if (n->inputs[i] < 0)
+      continue;
+    t = float_param (g, n->inputs[i]);
+    if (!t || t->size != 1 || t->ndim > 1)
+      return 0;
+    *(i == 1 ? lo : hi) = t->data[0];
+  }
+  return !isnan (*lo) && !isnan (*hi);
+}
+
+/* Activation node @ai into the depthwise Conv writing its input; 1 if
+ * fused, 0 if not, -1 on error. */
+static int
+fuse_conv_act (dlnn_graph * g, char *removed, int ai, dlnn_status * st)
+{
+  dlnn_node *a = &g->nodes[ai], *p;
+  const dlnn_tensor *w;
+  const char *kind;
+  float lo = 0.0f, hi = 0.0f;
+  int x, pi;
+
+  if (is_type (a, "Relu"))
+    kind = "Relu";
+  else if (is_type (a, "Clip"))
+    kind = "Clip";
+  else if (is_type (a, "Swish")
+      && dlnn_node_attr_float (a, "alpha", 1.0f) == 1.0f)
+    kind = "Swish";
+  else
+    return 0;
+  if (a->n_inputs < 1 || a->n_outputs != 1 || a->outputs[0] < 0)
+    return 0;
+  if (strcmp (kind, "Clip") == 0 && !clip_bounds (g, a, &lo, &hi))
+    return 0;
+  x = a->inputs[0];
+  if (!is_private_value (g, x) || sole_reader (g, removed, x) != ai)
+    return 0;
+  pi = producer_of (g, removed, x);
+  if (pi < 0)
+    return 0;
+  p = &g->nodes[pi];
+  if (!is_type (p, "Conv") || p->n_outputs != 1 || p->outputs[0] != x
+      || p->n_inputs < 2 || dlnn_node_attr (p, DLNN_FUSED_ATTR))
+    return 0;
+  w = float_param (g, p->inputs[1]);
+  if (!w || w->ndim < 3 || w->dims[1] != 1
+      || dlnn_node_attr_int (p, "group", 1) < 2)
+    return 0;
+  if (dlnn_node_set_string (g, pi, DLNN_FUSED_ATTR, kind) != DLNN_OK
+      || (strcmp (kind, "Clip") == 0
+          && (dlnn_node_set_float (g, pi, DLNN_FUSED_ATTR_MIN, lo) != DLNN_OK
+              || dlnn_node_set_float (g, pi, DLNN_FUSED_ATTR_MAX,
+                  hi) != DLNN_OK))) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  p = &g->nodes[pi];
+  p->outputs[0] = g->nodes[ai].outputs[0];
+  removed[ai] = 1;
+  return 1;
+}
+
 dlnn_code
 dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
 {
@@ -351,6 +507,19 @@ dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
     }
     changed += r;
   }
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < g->n_nodes; i++) {
+      int r;
+      if (removed[i])
+        continue;
+      r = pass == 0 ? fuse_silu (g, removed, i, st)
+          : fuse_conv_act (g, removed, i, st);
+      if (r < 0) {
+        free (removed);
+        return st ? st->code : DLNN_ERR_NOMEM;
+      }
+      changed += r;
+    }
   if (!changed) {
     free (removed);
     return DLNN_OK;

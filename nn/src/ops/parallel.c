@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #define POOL_MAX_THREADS 64
 
@@ -28,6 +29,29 @@ static pool the_pool = {
   0, {0}
 };
 
+/* Spins (with pause) for up to POOL_SPIN_NS while *v == old. */
+#define POOL_SPIN_NS 200000
+static void
+spin_until_changed (const uint64_t * v, uint64_t old)
+{
+  struct timespec t0, t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    for (int i = 0; i < 256; i++) {
+      if (__atomic_load_n (v, __ATOMIC_ACQUIRE) != old)
+        return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec)
+        > POOL_SPIN_NS)
+      return;
+  }
+}
+
 static void *
 worker_main (void *data)
 {
@@ -44,6 +68,15 @@ worker_main (void *data)
     int64_t n;
     int parts;
 
+    if (p->gen == seen) {
+      /* the next job usually follows within microseconds (the next op):
+       * watch for it a while before sleeping, as waking a sleeping CPU
+       * (an idle vCPU in a VM above all) can take far longer than the
+       * job */
+      pthread_mutex_unlock (&p->lock);
+      spin_until_changed (&p->gen, seen);
+      pthread_mutex_lock (&p->lock);
+    }
     while (p->gen == seen)
       pthread_cond_wait (&p->work_cv, &p->lock);
     seen = p->gen;
@@ -56,7 +89,7 @@ worker_main (void *data)
     pthread_mutex_unlock (&p->lock);
     fn (arg, n * id / parts, n * (id + 1) / parts);
     pthread_mutex_lock (&p->lock);
-    if (--p->pending == 0)
+    if (__atomic_sub_fetch (&p->pending, 1, __ATOMIC_RELEASE) == 0)
       pthread_cond_signal (&p->done_cv);
   }
   return NULL;
@@ -118,13 +151,20 @@ dlnn_parallel_for (int64_t n, int64_t grain, dlnn_par_fn fn, void *arg)
   p->arg = arg;
   p->n = n;
   p->parts = (int) parts;
-  p->pending = (int) parts - 1;
-  p->gen++;
+  __atomic_store_n (&p->pending, (int) parts - 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&p->gen, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast (&p->work_cv);
   pthread_mutex_unlock (&p->lock);
 
   fn (arg, 0, n / parts);
 
+  /* the workers usually finish about when the caller does */
+  for (int i = 0; i < 20000
+      && __atomic_load_n (&p->pending, __ATOMIC_ACQUIRE) > 0; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause ();
+#endif
+  }
   pthread_mutex_lock (&p->lock);
   while (p->pending > 0)
     pthread_cond_wait (&p->done_cv, &p->lock);

@@ -42,6 +42,7 @@ static const dlnn_op *const all_ops[] = {
   &dlnn_op_reducemean,
   &dlnn_op_gru,
   &dlnn_op_lstm,
+  &dlnn_op_swish,
   NULL
 };
 

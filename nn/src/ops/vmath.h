@@ -121,4 +121,11 @@ dlnn_vtanhf (float x)
   return small.f;
 }
 
+/* SiLU / Swish with alpha 1: x * sigmoid (x). */
+static inline float
+dlnn_vsiluf (float x)
+{
+  return x * dlnn_vsigmoidf (x);
+}
+
 #endif /* DLNN_OPS_VMATH_H */

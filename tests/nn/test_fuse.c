@@ -1,0 +1,350 @@
+/* Activation fusion in dlnn_graph_optimize_inference (nn/src/ops/fold.c):
+ * Sigmoid + Mul -> Swish (both operand orders), not when the Sigmoid's
+ * output is read elsewhere or is a graph output, nor for x * sigmoid (z)
+ * (squeeze-excite); Relu / Clip (constant bounds) / Swish into the
+ * depthwise Conv that feeds only them, not into other Convs, not with
+ * run-time Clip bounds, not when the Conv output is read twice. Values of
+ * the optimised graph against a naive loop written here, and a training
+ * exec on a fused Conv refuses backward. */
+#include "ops-harness.h"
+#include "ops/fused_act.h"
+#include "dlnn/exec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define D(...) ((const int64_t[]) { __VA_ARGS__ })
+
+static int
+add_param (dlnn_graph * g, const char *name, dlnn_tensor * t)
+{
+  return dlnn_graph_add_param (g, name, t, 1, NULL);
+}
+
+static dlnn_tensor *
+scalar (float v)
+{
+  dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, 0, NULL, NULL);
+  if (t)
+    t->data[0] = v;
+  return t;
+}
+
+static int
+count_type (const dlnn_graph * g, const char *type)
+{
+  int c = 0;
+  for (int i = 0; i < g->n_nodes; i++)
+    c += strcmp (g->nodes[i].op_type, type) == 0;
+  return c;
+}
+
+static const dlnn_node *
+find_type (const dlnn_graph * g, const char *type)
+{
+  for (int i = 0; i < g->n_nodes; i++)
+    if (strcmp (g->nodes[i].op_type, type) == 0)
+      return &g->nodes[i];
+  return NULL;
+}
+
+/* Output @out of @g (inference) on input 0 = @x, copied. */
+static dlnn_tensor *
+run_output (dlnn_graph * g, const dlnn_tensor * x, int out)
+{
+  dlnn_status st;
+  dlnn_exec *e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  dlnn_tensor *y = NULL;
+
+  if (!e) {
+    fprintf (stderr, "exec: %s\n", st.message);
+    return NULL;
+  }
+  if (dlnn_exec_reshape (e, 0, x->ndim, x->dims, &st) == DLNN_OK) {
+    memcpy (dlnn_exec_input (e, 0)->data, x->data,
+        sizeof (float) * (size_t) x->size);
+    if (dlnn_exec_forward (e, &st) == DLNN_OK)
+      y = dlnn_tensor_copy (dlnn_exec_output (e, out), NULL);
+  }
+  if (!y)
+    fprintf (stderr, "exec: %s\n", st.message);
+  dlnn_exec_free (e);
+  return y;
+}
+
+static double
+silu (double v)
+{
+  return v / (1.0 + exp (-v));
+}
+
+/* x (graph input) -> Sigmoid -> Mul: fused into one Swish for both
+ * operand orders; values = x * sigmoid (x). */
+static void
+test_silu_plain (void)
+{
+  for (int order = 0; order < 2; order++) {
+    dlnn_status st;
+    dlnn_graph *g = dlnn_graph_new ("silu");
+    const char *sin[1] = { "x" }, *sout[1] = { "s" };
+    const char *min0[2] = { "x", "s" }, *min1[2] = { "s", "x" };
+    const char *mout[1] = { "y" };
+    dlnn_tensor *x = oc_rand (2, D (4, 19), 4.0f), *y;
+
+    dlnn_graph_add_input (g, "x", 2, D (4, 19), &st);
+    dlnn_graph_add_node (g, "Sigmoid", "sig", 1, sin, 1, sout, &st);
+    dlnn_graph_add_node (g, "Mul", "mul", 2, order ? min1 : min0, 1, mout,
+        &st);
+    dlnn_graph_add_output (g, "y", &st);
+    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+    CHECK_MSG (g->n_nodes == 1 && count_type (g, "Swish") == 1,
+        "order %d: %d nodes", order, g->n_nodes);
+    CHECK (g->nodes[0].outputs[0] == g->outputs[0]);
+    CHECK (strcmp (g->values[g->outputs[0]].name, "y") == 0);
+    y = run_output (g, x, 0);
+    CHECK (y != NULL);
+    for (int64_t i = 0; y && i < y->size; i++)
+      CHECK_CLOSE (y->data[i], silu (x->data[i]),
+          2e-6 * (1.0 + fabs (silu (x->data[i]))));
+    dlnn_tensor_free (y);
+    dlnn_tensor_free (x);
+    dlnn_graph_free (g);
+  }
+}
+
+/* Patterns that must stay: the Sigmoid also read by an Add, the Sigmoid
+ * a graph output, Mul (x, sigmoid (z)) with z != x. Values unchanged. */
+static void
+test_silu_not_fused (void)
+{
+  for (int variant = 0; variant < 3; variant++) {
+    dlnn_status st;
+    dlnn_graph *g = dlnn_graph_new ("nosilu");
+    const char *sin[1] = { variant == 2 ? "z" : "x" }, *sout[1] = { "s" };
+    const char *zin[1] = { "x" }, *zout[1] = { "z" };
+    const char *min[2] = { "x", "s" }, *mout[1] = { "y" };
+    const char *ain[2] = { "s", "x" }, *aout[1] = { "a" };
+    dlnn_tensor *x = oc_rand (2, D (3, 21), 3.0f), *y0, *y1;
+    int nodes0;
+
+    dlnn_graph_add_input (g, "x", 2, D (3, 21), &st);
+    if (variant == 2)
+      dlnn_graph_add_node (g, "Tanh", "z", 1, zin, 1, zout, &st);
+    dlnn_graph_add_node (g, "Sigmoid", "sig", 1, sin, 1, sout, &st);
+    dlnn_graph_add_node (g, "Mul", "mul", 2, min, 1, mout, &st);
+    if (variant == 0)
+      dlnn_graph_add_node (g, "Add", "add", 2, ain, 1, aout, &st);
+    dlnn_graph_add_output (g, "y", &st);
+    if (variant == 0)
+      dlnn_graph_add_output (g, "a", &st);
+    if (variant == 1)
+      dlnn_graph_add_output (g, "s", &st);
+    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+    y0 = run_output (g, x, 0);
+    nodes0 = g->n_nodes;
+    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+    CHECK_MSG (g->n_nodes == nodes0 && count_type (g, "Swish") == 0
+        && count_type (g, "Sigmoid") == 1 && count_type (g, "Mul") == 1,
+        "variant %d: %d nodes, %d Swish", variant, g->n_nodes,
+        count_type (g, "Swish"));
+    y1 = run_output (g, x, 0);
+    CHECK (y0 && y1);
+    for (int64_t i = 0; y0 && y1 && i < y0->size; i++) {
+      double v = x->data[i], s = 1.0 / (1.0 + exp (-(variant == 2 ?
+                  tanh (v) : v)));
+      CHECK_CLOSE (y1->data[i], v * s, 2e-6 * (1.0 + fabs (v)));
+      CHECK (y1->data[i] == y0->data[i]);
+    }
+    dlnn_tensor_free (y0);
+    dlnn_tensor_free (y1);
+    dlnn_tensor_free (x);
+    dlnn_graph_free (g);
+  }
+}
+
+enum { K_RELU, K_CLIP, K_SILU, K_CLIP_DYNAMIC, K_FULL_CONV, K_TWO_READERS,
+  K_CONV_OUTPUT, N_KINDS
+};
+
+/* naive depthwise 3x3, pad 1, stride 1, C channels, with bias */
+static void
+naive_dw3 (const float *x, const float *w, const float *b, int64_t c,
+    int64_t h, int64_t wd, double *y)
+{
+  for (int64_t ci = 0; ci < c; ci++)
+    for (int64_t oy = 0; oy < h; oy++)
+      for (int64_t ox = 0; ox < wd; ox++) {
+        double acc = b[ci];
+        for (int ki = 0; ki < 3; ki++)
+          for (int kj = 0; kj < 3; kj++) {
+            int64_t iy = oy - 1 + ki, ix = ox - 1 + kj;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < wd)
+              acc += (double) x[(ci * h + iy) * wd + ix] * w[ci * 9 + ki * 3
+                  + kj];
+          }
+        y[(ci * h + oy) * wd + ox] = acc;
+      }
+}
+
+/* x -> Conv (depthwise 3x3 unless K_FULL_CONV) -> activation -> y */
+static void
+test_conv_act (void)
+{
+  for (int kind = 0; kind < N_KINDS; kind++) {
+    dlnn_status st;
+    dlnn_graph *g = dlnn_graph_new ("convact");
+    const int64_t c = 4, h = 9, wd = 21;
+    int full = kind == K_FULL_CONV;
+    dlnn_tensor *w = oc_rand (4, D (c, full ? c : 1, 3, 3), 0.7f);
+    dlnn_tensor *b = oc_rand (1, D (c), 1.0f);
+    dlnn_tensor *x = oc_rand (4, D (1, c, h, wd), 2.0f), *y;
+    dlnn_tensor *wc = dlnn_tensor_copy (w, NULL), *bc = dlnn_tensor_copy (b,
+        NULL);
+    const char *cin[3] = { "x", "w", "b" }, *cout[1] = { "c" };
+    const char *rin[1] = { "c" }, *clin[3] = { "c", "lo", "hi" };
+    const char *cldyn[3] = { "c", "", "hi_in" };
+    const char *yout[1] = { "y" }, *sout[1] = { "s" };
+    const char *min[2] = { "s", "c" }, *ain[2] = { "c", "y" };
+    const char *aout[1] = { "z" };
+    double *ref = malloc (sizeof (double) * (size_t) (c * h * wd));
+    int conv, expect_fused = kind <= K_SILU;
+    const dlnn_node *cn;
+
+    dlnn_graph_add_input (g, "x", 4, D (1, c, h, wd), &st);
+    if (kind == K_CLIP_DYNAMIC)
+      dlnn_graph_add_input (g, "hi_in", 0, NULL, &st);
+    add_param (g, "w", w);
+    add_param (g, "b", b);
+    add_param (g, "lo", scalar (0.0f));
+    add_param (g, "hi", scalar (6.0f));
+    conv = dlnn_graph_add_node (g, "Conv", "conv", 3, cin, 1, cout, &st);
+    dlnn_node_set_ints (g, conv, "pads", 4, D (1, 1, 1, 1));
+    if (!full)
+      dlnn_node_set_int (g, conv, "group", c);
+    if (kind == K_CLIP)
+      dlnn_graph_add_node (g, "Clip", "act", 3, clin, 1, yout, &st);
+    else if (kind == K_CLIP_DYNAMIC)
+      dlnn_graph_add_node (g, "Clip", "act", 3, cldyn, 1, yout, &st);
+    else if (kind == K_SILU) {
+      dlnn_graph_add_node (g, "Sigmoid", "sig", 1, rin, 1, sout, &st);
+      dlnn_graph_add_node (g, "Mul", "mul", 2, min, 1, yout, &st);
+    } else
+      dlnn_graph_add_node (g, "Relu", "act", 1, rin, 1, yout, &st);
+    if (kind == K_TWO_READERS)
+      dlnn_graph_add_node (g, "Add", "add", 2, ain, 1, aout, &st);
+    dlnn_graph_add_output (g, kind == K_TWO_READERS ? "z" : "y", &st);
+    if (kind == K_CONV_OUTPUT)
+      dlnn_graph_add_output (g, "c", &st);
+    g->opset = 13;
+    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+    cn = find_type (g, "Conv");
+    CHECK (cn != NULL);
+    if (cn) {
+      const char *a = dlnn_node_attr_string (cn, DLNN_FUSED_ATTR, NULL);
+      CHECK_MSG ((a != NULL) == expect_fused, "kind %d: attribute %s",
+          kind, a ? a : "(none)");
+      CHECK_MSG (g->n_nodes == (expect_fused ? 1 : (kind == K_SILU ? 3 : 2))
+          + (kind == K_TWO_READERS), "kind %d: %d nodes", kind, g->n_nodes);
+      if (kind == K_RELU)
+        CHECK (a && strcmp (a, "Relu") == 0);
+      if (kind == K_SILU)
+        CHECK (a && strcmp (a, "Swish") == 0);
+      if (kind == K_CLIP) {
+        CHECK (a && strcmp (a, "Clip") == 0);
+        CHECK (dlnn_node_attr_float (cn, DLNN_FUSED_ATTR_MIN, -1.0f) == 0.0f);
+        CHECK (dlnn_node_attr_float (cn, DLNN_FUSED_ATTR_MAX, -1.0f) == 6.0f);
+      }
+      if (expect_fused)
+        CHECK (cn->outputs[0] == g->outputs[0]);
+    }
+    if (!full && kind != K_CLIP_DYNAMIC && kind != K_TWO_READERS && ref) {
+      /* values: act (conv) against the naive loop */
+      naive_dw3 (x->data, wc->data, bc->data, c, h, wd, ref);
+      y = run_output (g, x, 0);
+      CHECK (y && y->size == c * h * wd);
+      for (int64_t i = 0; y && i < y->size; i++) {
+        double v = ref[i];
+        if (kind == K_RELU || kind == K_CONV_OUTPUT)
+          v = v > 0.0 ? v : 0.0;
+        else if (kind == K_CLIP)
+          v = v < 0.0 ? 0.0 : (v > 6.0 ? 6.0 : v);
+        else
+          v = silu (v);
+        CHECK_CLOSE (y->data[i], v, 1e-5 * (1.0 + fabs (v)));
+      }
+      dlnn_tensor_free (y);
+    }
+    free (ref);
+    dlnn_tensor_free (x);
+    dlnn_tensor_free (wc);
+    dlnn_tensor_free (bc);
+    dlnn_graph_free (g);
+  }
+}
+
+/* Clip with attributes (opset 6) fuses too; a training exec on a fused
+ * Conv runs forward but refuses backward with a message naming it. */
+static void
+test_conv_act_opset6_and_training (void)
+{
+  dlnn_status st;
+  dlnn_graph *g = dlnn_graph_new ("clip6");
+  const char *cin[2] = { "x", "w" }, *cout[1] = { "c" };
+  const char *rin[1] = { "c" }, *yout[1] = { "y" };
+  dlnn_tensor *x = oc_rand (4, D (1, 2, 5, 6), 3.0f), *grad;
+  dlnn_exec *e;
+  int conv, clip;
+
+  dlnn_graph_add_input (g, "x", 4, D (1, 2, 5, 6), &st);
+  add_param (g, "w", oc_rand (4, D (2, 1, 3, 3), 0.7f));
+  conv = dlnn_graph_add_node (g, "Conv", "conv", 2, cin, 1, cout, &st);
+  dlnn_node_set_int (g, conv, "group", 2);
+  clip = dlnn_graph_add_node (g, "Clip", "act", 1, rin, 1, yout, &st);
+  dlnn_node_set_float (g, clip, "min", -1.0f);
+  dlnn_node_set_float (g, clip, "max", 0.5f);
+  dlnn_graph_add_output (g, "y", &st);
+  g->opset = 6;
+  CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+  CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+  CHECK (g->n_nodes == 1);
+  CHECK (dlnn_node_attr_float (&g->nodes[0], DLNN_FUSED_ATTR_MIN, 0) == -1.0f);
+  CHECK (dlnn_node_attr_float (&g->nodes[0], DLNN_FUSED_ATTR_MAX, 0) == 0.5f);
+  {
+    dlnn_tensor *y = run_output (g, x, 0);
+    CHECK (y != NULL);
+    for (int64_t i = 0; y && i < y->size; i++)
+      CHECK (y->data[i] >= -1.0f && y->data[i] <= 0.5f);
+    dlnn_tensor_free (y);
+  }
+  e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+  CHECK (e != NULL);
+  grad = oc_rand (4, D (1, 2, 3, 4), 1.0f);
+  if (e) {
+    CHECK_OK (dlnn_exec_reshape (e, 0, 4, x->dims, &st), &st);
+    memcpy (dlnn_exec_input (e, 0)->data, x->data,
+        sizeof (float) * (size_t) x->size);
+    CHECK_OK (dlnn_exec_forward (e, &st), &st);
+    CHECK (dlnn_exec_backward (e, 0, grad, &st) == DLNN_ERR_UNSUPPORTED);
+    CHECK_MSG (strstr (st.message, "fused") && strstr (st.message, "conv"),
+        "%s", st.message);
+  }
+  dlnn_exec_free (e);
+  dlnn_tensor_free (grad);
+  dlnn_tensor_free (x);
+  dlnn_graph_free (g);
+}
+
+int
+main (void)
+{
+  dlnn_rng_seed (&oc_data_rng, 31);
+  DLNN_RUN (test_silu_plain);
+  DLNN_RUN (test_silu_not_fused);
+  DLNN_RUN (test_conv_act);
+  DLNN_RUN (test_conv_act_opset6_and_training);
+  return dlnn_test_summary ();
+}
