@@ -15,8 +15,7 @@
  *    nothing else and not a graph output, become one Swish node (the
  *    Sigmoid node rewritten to write the Mul's output).
  * 4. A Relu, a Clip with constant bounds (ReLU6) or a Swish whose input is
- *    written by a depthwise Conv (group > 1, one input channel per group)
- *    and read by nothing else is fused into it: the Conv gets the
+ *    written by a Conv and read by nothing else is fused into it: the Conv gets the
  *    dlnn_activation attributes (fused_act.h) and writes the activation's
  *    output. Only inference graphs are optimised, so training never sees
  *    them (Conv backward refuses a fused activation).
@@ -426,8 +425,8 @@ clip_bounds (const dlnn_graph * g, const dlnn_node * n, float *lo,
   return !isnan (*lo) && !isnan (*hi);
 }
 
-/* Activation node @ai into the depthwise Conv writing its input; 1 if
- * fused, 0 if not, -1 on error. */
+/* Activation node @ai into the Conv writing its input; 1 if fused, 0 if
+ * not, -1 on error. */
 static int
 fuse_conv_act (dlnn_graph * g, char *removed, int ai, dlnn_status * st)
 {
@@ -460,9 +459,11 @@ fuse_conv_act (dlnn_graph * g, char *removed, int ai, dlnn_status * st)
   if (!is_type (p, "Conv") || p->n_outputs != 1 || p->outputs[0] != x
       || p->n_inputs < 2 || dlnn_node_attr (p, DLNN_FUSED_ATTR))
     return 0;
+  /* every Conv: the depthwise kernels apply the activation in registers,
+   * the own GEMM in its epilogue, the other paths in one pass after the
+   * bias */
   w = float_param (g, p->inputs[1]);
-  if (!w || w->ndim < 3 || w->dims[1] != 1
-      || dlnn_node_attr_int (p, "group", 1) < 2)
+  if (!w || w->ndim < 3)
     return 0;
   if (dlnn_node_set_string (g, pi, DLNN_FUSED_ATTR, kind) != DLNN_OK
       || (strcmp (kind, "Clip") == 0
