@@ -75,7 +75,7 @@ gemv (int trans, int rows, int cols, float alpha, const float *a, int lda,
 
   if (dlnn_sgemm_own () && dlnn_get_threads () > 1)
     /* parts of at least 64 outputs and 32k multiply-adds */
-    dlnn_parallel_for (outs, 64 + 32768 / (other ? other : 1), gemv_part,
+    dlnn_parallel_for (outs, 64 + 8192 / (other ? other : 1), gemv_part,
         &j);
   else
     gemv_part (&j, 0, outs);
