@@ -25,6 +25,11 @@ torchaudio with the model's dl.audio, `dltrain run` on the windows, the
 model's thresholds, one decision per hop), to test the scoring when no
 dltag element is built; its real-time factor is not comparable.
 
+--stream valstream composes the same kind of stream from the val split's
+recordings (CORPUS/valstream.tsv: its speech files are used instead of
+pocketsphinx-testdata's), for choosing settings without the bench; the
+default, bench, is the held-out stream.
+
 --record adds or replaces the section of bench/RESULTS.md between the
 markers "<!-- bench-tags: begin ... -->" and "<!-- bench-tags: end -->"
 with the table (command, date, machine, figures).
@@ -72,12 +77,19 @@ def rms (x):
   return float (np.sqrt (np.mean (x ** 2) + 1e-20))
 
 
-def compose (corpus, seed):
+def compose (corpus, seed, stream="bench"):
+  """The stream of STREAM.tsv's recordings: a random 4-8 s excerpt of
+  every file, its speech files whole (the bench's have none: its speech is
+  pocketsphinx-testdata's SPEECH), silences and speech over music, in
+  seeded random order. Returns the signal and [(start, end, tags)]."""
   rng = random.Random (seed)
   nrng = np.random.default_rng (seed)
   segs = []                     # (signal, tags)
   rows = [l.rstrip ("\n").split ("\t") for l in
-          open (os.path.join (corpus, "bench.tsv")) if l.strip ()]
+          open (os.path.join (corpus, stream + ".tsv")) if l.strip ()]
+  speech = [os.path.join (corpus, path) for path, tag in rows
+            if tag == "speech"] or SPEECH
+  rows = [r for r in rows if r[1] != "speech"]
   music = []
   for path, tag in rows:
     x = read_wav (os.path.join (corpus, path))
@@ -86,7 +98,7 @@ def compose (corpus, seed):
     segs.append ((x[s:s + n] / rms (x[s:s + n]) * 0.1, {tag}))
     if tag == "music":
       music.append (x)
-  for p in SPEECH:
+  for p in speech:
     x = read_wav (p)
     segs.append ((x / rms (x) * 0.1, {"speech"}))
   for i in range (6):
@@ -94,7 +106,7 @@ def compose (corpus, seed):
     x = np.zeros (n) if i % 2 == 0 else nrng.standard_normal (n) * 3e-4
     segs.append ((x, {"silence"}))
   # speech over music (multi-label)
-  for i, p in enumerate (SPEECH[:2]):
+  for i, p in enumerate (speech[:2]):
     sp = read_wav (p)
     m = music[i % len (music)][: len (sp)]
     m = np.resize (m, len (sp))
@@ -158,6 +170,37 @@ def run_offline (model, build, x, meta, dims, hop):
   """Windows of T frames every hop ms, as dltag takes them, run by
   `dltrain run`; a tag is on from half a hop before to half a hop after
   each window centre where its probability reaches its threshold."""
+  p, centres, wall = offline_probs (model, build, x, meta, dims, hop)
+  labels = json.loads (meta["dl.labels"])
+  thr = json.loads (meta.get ("dl.thresholds", "{}"))
+  return decide (p, centres, labels, [thr.get (t, 0.5) for t in labels],
+                 hop, len (x) / RATE), wall
+
+
+def decide (p, centres, labels, thresholds, hop, duration):
+  """Segments [(tag, start, end, confidence)] of probabilities @p
+  [windows, tags] at window centres @centres (s), one decision per hop."""
+  segs = []
+  for j, tag in enumerate (labels):
+    on = None
+    for i, c in enumerate (centres):
+      hit = p[i, j] >= thresholds[j]
+      if hit and on is None:
+        on = (max (0.0, c - hop / 2000), [])
+      if hit:
+        on[1].append (float (p[i, j]))
+      if not hit and on is not None:
+        segs.append ((tag, on[0], c - hop / 2000, float (np.mean (on[1]))))
+        on = None
+    if on is not None:
+      segs.append ((tag, on[0], duration, float (np.mean (on[1]))))
+  return segs
+
+
+def offline_probs (model, build, x, meta, dims, hop):
+  """Probabilities [windows, tags] of the windows dltag would take every
+  @hop ms (log-mel by torchaudio with the model's dl.audio, the model run
+  by `dltrain run`), the window centres in s and the time of the run."""
   import torch
   import torchaudio
   cfg = dict (kv.split ("=") for kv in meta["dl.audio"].split (";"))
@@ -183,25 +226,8 @@ def run_offline (model, build, x, meta, dims, hop):
                      "1"], check=True, stdout=subprocess.DEVNULL)
     wall = time.time () - t0
     p = np.load (os.path.join (tmp, "y.npy"))
-  labels = json.loads (meta["dl.labels"])
-  thr = json.loads (meta.get ("dl.thresholds", "{}"))
-  segs = []
   fr = float (cfg["hop_ms"]) / 1000
-  for j, tag in enumerate (labels):
-    on = None
-    for i, s in enumerate (starts):
-      c = (s + t / 2) * fr
-      hit = p[i, j] >= thr.get (tag, 0.5)
-      if hit and on is None:
-        on = (max (0.0, c - hop / 2000), [])
-      if hit:
-        on[1].append (float (p[i, j]))
-      if not hit and on is not None:
-        segs.append ((tag, on[0], c - hop / 2000, float (np.mean (on[1]))))
-        on = None
-    if on is not None:
-      segs.append ((tag, on[0], len (x) / RATE, float (np.mean (on[1]))))
-  return segs, wall
+  return p, [(s + t / 2) * fr for s in starts], wall
 
 
 def per_second (intervals, n_sec, tags):
@@ -224,6 +250,46 @@ def boundaries (intervals, tag):
     if t == tag:
       b += [a, e]
   return b
+
+
+def score (ref, out_iv, labels, dur):
+  """Per-tag precision / recall / F1 at 1 s resolution, macro F1, mean
+  boundary error and its boundary count of output intervals @out_iv
+  [(tag, start, end)] against the reference segments @ref."""
+  n_sec = int (dur)
+  ref_iv = [(t, a, b) for a, b, tags in ref for t in tags]
+  # a tag split over adjacent reference segments is one interval
+  merged = []
+  for t in labels:
+    iv = sorted ((a, b) for tt, a, b in ref_iv if tt == t)
+    for a, b in iv:
+      if merged and merged[-1][0] == t and abs (merged[-1][2] - a) < 1e-6:
+        merged[-1] = (t, merged[-1][1], b)
+      else:
+        merged.append ((t, a, b))
+  ref_iv = merged
+  R = per_second (ref_iv, n_sec, labels)
+  O = per_second (out_iv, n_sec, labels)
+  f1s, res = [], {}
+  for t in labels:
+    tp = int (np.sum (R[t] & O[t]))
+    fp = int (np.sum (~R[t] & O[t]))
+    fn = int (np.sum (R[t] & ~O[t]))
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+    f1s.append (f)
+    res[t] = {"precision": p, "recall": r, "f1": f,
+              "seconds": int (R[t].sum ()), "tp": tp, "fp": fp, "fn": fn}
+  errs = []
+  for t in labels:
+    ob = boundaries (out_iv, t)
+    for b in boundaries (ref_iv, t):
+      if b <= 0.0 or b >= dur - 1e-6:
+        continue                # stream start / end are not boundaries
+      errs.append (min ([abs (b - o) for o in ob] + [5.0]))
+  mbe = float (np.mean (errs)) if errs else 0.0
+  return res, float (np.mean (f1s)), mbe, len (errs)
 
 
 def record (text, path=None):
@@ -295,6 +361,10 @@ def main ():
   ap.add_argument ("--corpus", help="make-tag-corpus output with bench.tsv "
                    "(default BUILD/tag-corpus)")
   ap.add_argument ("--seed", type=int, default=1)
+  ap.add_argument ("--stream", default="bench",
+                   help="recordings of CORPUS/STREAM.tsv: bench (held out, "
+                   "the default) or valstream (the val split's, on which "
+                   "scripts/tune-tag-thresholds.py chooses thresholds)")
   ap.add_argument ("--hop", type=int, default=250,
                    help="dltag hop in ms (250: dltag's default)")
   ap.add_argument ("--min-duration", type=int, default=0,
@@ -305,12 +375,12 @@ def main ():
                    help="write the table into bench/RESULTS.md")
   args = ap.parse_args ()
   corpus = args.corpus or os.path.join (args.build, "tag-corpus")
-  if not os.path.exists (os.path.join (corpus, "bench.tsv")):
-    sys.exit ("bench-tags: no %s/bench.tsv (run scripts/make-tag-corpus.py "
-              "or scripts/train-audio-tags.sh)" % corpus)
+  if not os.path.exists (os.path.join (corpus, args.stream + ".tsv")):
+    sys.exit ("bench-tags: no %s/%s.tsv (run scripts/make-tag-corpus.py "
+              "or scripts/train-audio-tags.sh)" % (corpus, args.stream))
   meta, dims = model_meta (args.model)
   labels = json.loads (meta["dl.labels"])
-  x, ref = compose (corpus, args.seed)
+  x, ref = compose (corpus, args.seed, args.stream)
   dur = len (x) / RATE
   with tempfile.TemporaryDirectory () as tmp:
     wav = os.path.join (tmp, "stream.wav")
@@ -321,23 +391,10 @@ def main ():
     else:
       out, wall = run_gst (os.path.abspath (args.model), args.build, wav,
                            args.hop, args.min_duration)
-  n_sec = int (dur)
-  ref_iv = [(t, a, b) for a, b, tags in ref for t in tags]
-  # a tag split over adjacent reference segments is one interval
-  merged = []
-  for t in labels:
-    iv = sorted ((a, b) for tt, a, b in ref_iv if tt == t)
-    for a, b in iv:
-      if merged and merged[-1][0] == t and abs (merged[-1][2] - a) < 1e-6:
-        merged[-1] = (t, merged[-1][1], b)
-      else:
-        merged.append ((t, a, b))
-  ref_iv = merged
-  out_iv = [(t, a, b) for t, a, b, _ in out]
-  R = per_second (ref_iv, n_sec, labels)
-  O = per_second (out_iv, n_sec, labels)
-  stream_line = "%.1f s, %d segments (%s), %s" % (
-      dur, len (ref), ", ".join ("%s %d" % (t, sum (t in s for _, _, s in ref))
+  res, macro, mbe, n_err = score (ref, [(t, a, b) for t, a, b, _ in out],
+                                  labels, dur)
+  stream_line = "%s%.1f s, %d segments (%s), %s" % (
+      "" if args.stream == "bench" else args.stream + ": ", dur, len (ref), ", ".join ("%s %d" % (t, sum (t in s for _, _, s in ref))
                                  for t in labels),
       "offline windows (dltrain run)" if args.offline else
       "gst-launch-1.0 ... ! dltag threads=1 hop=%d min-duration=%d" % (
@@ -345,29 +402,12 @@ def main ():
   print ("stream: " + stream_line)
   print ("%-10s %9s %9s %9s %8s" % ("tag", "precision", "recall", "f1",
                                     "seconds"))
-  f1s, res = [], {}
-  for t in labels:
-    tp = int (np.sum (R[t] & O[t]))
-    fp = int (np.sum (~R[t] & O[t]))
-    fn = int (np.sum (R[t] & ~O[t]))
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
-    f1s.append (f)
-    res[t] = {"precision": p, "recall": r, "f1": f, "seconds": int (R[t].sum ())}
-    print ("%-10s %9.3f %9.3f %9.3f %8d" % (t, p, r, f, R[t].sum ()))
-  errs = []
-  for t in labels:
-    ob = boundaries (out_iv, t)
-    for b in boundaries (ref_iv, t):
-      if b <= 0.0 or b >= dur - 1e-6:
-        continue                # stream start / end are not boundaries
-      errs.append (min ([abs (b - o) for o in ob] + [5.0]))
-  mbe = float (np.mean (errs)) if errs else 0.0
-  macro = float (np.mean (f1s))
+  for t, r in res.items ():
+    print ("%-10s %9.3f %9.3f %9.3f %8d" % (t, r["precision"], r["recall"],
+                                            r["f1"], r["seconds"]))
   print ("macro_f1: %.3f" % macro)
   print ("mean_boundary_error: %.3f s (%d boundaries, capped at 5 s)" %
-         (mbe, len (errs)))
+         (mbe, n_err))
   print ("real_time_factor: %.4f (%.2f s for %.1f s%s)" % (
       wall / dur, wall, dur, ", dltrain run only" if args.offline else
       ", whole pipeline, 1 thread"))
@@ -377,7 +417,7 @@ def main ():
                   "mean_boundary_error_s": mbe, "rtf": wall / dur,
                   "duration_s": dur, "offline": args.offline}, f, indent=2)
   if args.record:
-    record (markdown (args, meta, stream_line, res, macro, mbe, len (errs),
+    record (markdown (args, meta, stream_line, res, macro, mbe, n_err,
                       wall, dur))
 
 

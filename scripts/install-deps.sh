@@ -43,6 +43,11 @@ PKGS=(
   # more real applause and machine / wind / vehicle noise (OpenSFX sound
   # set, Extreme Tux Racer's slide sounds)
   openttd-opensfx extremetuxracer-data
+  # real ambience, fire, water, engine, wind and machine noise and more
+  # game music for the tagger's train / val splits (make-tag-corpus.py
+  # EXTRA_NOISE, EXTRA_MUSIC_GLOBS)
+  wesnoth-1.16-data minetest-data trigger-rally-data warzone2100-data
+  xmoto-data
   # n-gram LM for CTC decoding (scripts/make-lm.sh, tests/nn ctc-lm-en-us):
   # pocketsphinx's en-us trigram LM converted to ARPA by sphinx_lm_convert
   sphinxbase-utils pocketsphinx-en-us

@@ -5,7 +5,8 @@
  * shared front end (dlnn_audio_logmel, dl.audio from --audio, default
  * "rate=16000;n_mels=40" resolved) and cut to a fixed patch of TAG_FRAMES
  * frames (1 s at the 10 ms hop: the middle of a longer clip, a shorter one
- * padded with the frame of digital silence). A patch is a one-channel
+ * padded with the frame of digital silence); --image-size MxT (M the
+ * front end's n_mels) sets another patch length T, the model's window. A patch is a one-channel
  * image [1, T, n_mels] for the --arch network (cnn-small by default, vgg
  * or mlp; nn/trainer/arch.c), whose input first goes through Sub (mean)
  * and Div (std) per mel band, with the training set's statistics as
@@ -15,7 +16,10 @@
  * training manifest, or --labels FILE) in shuffled mini-batches, one
  * optimizer step per batch on one exec (math threads: --threads); with
  * --augment shift each training patch gets a random gain (+-6 dB, a
- * constant added to the log-mel values) and a random circular time shift.
+ * constant added to the log-mel values), a random circular time shift and
+ * --spec-augment N (default 2, 0 off) SpecAugment masks of each kind: N
+ * bands of up to 7 mel bands and N spans of up to a tenth of the patch
+ * (at most 20 frames) set to the training set's band means.
  * Validation: --val-data MANIFEST, else --val-split of the clips. After
  * each epoch the per-tag thresholds that maximise F1 on validation are
  * chosen; the line shows training loss, validation loss and macro F1.
@@ -38,6 +42,7 @@ typedef struct tag_ctx
   const dt_fit_opts *o;
   dt_arch arch;
   dlnn_audio_cfg acfg;
+  int frames;                   /* patch length T */
   char **labels;
   int k;
   dt_tag_set train, val;
@@ -119,6 +124,12 @@ load_data (tag_ctx * c)
       st);
   if (r != DLNN_OK)
     return dlnn_status_prefix (st, "--audio");
+  if (o->img_w > 0 && (o->img_w != c->acfg.n_mels || o->img_h < 8 ||
+          o->img_h > 3000))
+    return dlnn_status_set (st, DLNN_ERR_INVALID, "--image-size %dx%d: a tag "
+        "patch is N_MELSxFRAMES with N_MELS = %d and 8 <= FRAMES <= 3000",
+        o->img_w, o->img_h, c->acfg.n_mels);
+  c->frames = o->img_w > 0 ? o->img_h : TAG_FRAMES;
   r = dt_tag_manifest_load (o->data, &m, st);
   if (r != DLNN_OK)
     return r;
@@ -140,7 +151,7 @@ load_data (tag_ctx * c)
     fprintf (stderr, "dltrain: log-mel features of %d clips (%s)\n", m.n,
         o->data);
   if (r == DLNN_OK)
-    r = dt_tag_set_load (&m, o->data, &c->acfg, TAG_FRAMES, c->labels, c->k,
+    r = dt_tag_set_load (&m, o->data, &c->acfg, c->frames, c->labels, c->k,
         !o->quiet, &c->train, st);
   dt_tag_manifest_free (&m);
   if (r != DLNN_OK)
@@ -149,7 +160,7 @@ load_data (tag_ctx * c)
     r = dt_tag_manifest_load (o->val_data, &m, st);
     if (r != DLNN_OK)
       return r;
-    r = dt_tag_set_load (&m, o->val_data, &c->acfg, TAG_FRAMES, c->labels,
+    r = dt_tag_set_load (&m, o->val_data, &c->acfg, c->frames, c->labels,
         c->k, !o->quiet, &c->val, st);
     dt_tag_manifest_free (&m);
     return r;
@@ -344,7 +355,38 @@ setup_model (tag_ctx * c)
 
 /* ---- training ---- */
 
-/* Copies patch @src into @dst with a random gain and time shift. */
+#define SPEC_MAX_BANDS 7
+#define SPEC_MAX_FRAMES 20
+
+/* SpecAugment: c->o->spec_masks frequency and time masks on patch @x,
+ * filled with the band means. */
+static void
+spec_mask (tag_ctx * c, float *x)
+{
+  const int t = c->train.t, m = c->train.m;
+  const int tmax = t / 10 < SPEC_MAX_FRAMES ? t / 10 : SPEC_MAX_FRAMES;
+
+  for (int k = 0; k < c->o->spec_masks; k++) {
+    int w = (int) dlnn_rng_below (&c->rng, SPEC_MAX_BANDS + 1);
+    int b0;
+    if (w > m)
+      w = m;
+    b0 = (int) dlnn_rng_below (&c->rng, (uint32_t) (m - w + 1));
+    for (int f = 0; f < t; f++)
+      for (int b = b0; b < b0 + w; b++)
+        x[(int64_t) f * m + b] = c->mean[b];
+  }
+  for (int k = 0; k < c->o->spec_masks && tmax > 0; k++) {
+    int w = (int) dlnn_rng_below (&c->rng, (uint32_t) tmax + 1);
+    int f0 = (int) dlnn_rng_below (&c->rng, (uint32_t) (t - w + 1));
+    for (int f = f0; f < f0 + w; f++)
+      for (int b = 0; b < m; b++)
+        x[(int64_t) f * m + b] = c->mean[b];
+  }
+}
+
+/* Copies patch @src into @dst with a random gain and time shift, then the
+ * SpecAugment masks. */
 static void
 augment_copy (tag_ctx * c, float *dst, const float *src)
 {
@@ -369,6 +411,7 @@ augment_copy (tag_ctx * c, float *dst, const float *src)
     for (int b = 0; b < m; b++)
       d[b] = s[b] * mul + add;
   }
+  spec_mask (c, dst);
 }
 
 static dlnn_code

@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""Choose an audio tag model's per-tag thresholds on a validation stream.
+
+The trainer (`dltrain fit --task tag`) picks dl.thresholds on the val
+clips, 1 s clips that are mostly generator-made mixtures; a stream of real
+recordings with transitions is scored differently (a threshold that is
+right for an isolated clip flags the noise next to the music). This
+script composes the validation stream of scripts/make-tag-corpus.py
+(CORPUS/valstream.tsv: the val split's music tracks, applause, effects,
+generated noise and speech, never the bench's) exactly as
+bench/bench-tags.py composes the bench stream, for several seeds (other
+excerpts and orders), computes the probabilities of the windows dltag
+takes every --hop ms (bench-tags.py's offline path: torchaudio log-mel,
+`dltrain run`), and picks each tag's threshold that maximises that tag's
+F1 at 1 s resolution over all seeds. It prints the figures of the
+trainer's thresholds and of the chosen ones, and writes the chosen ones
+into dl.thresholds and the stream figures into dl.metrics
+(valstream_macro_f1, valstream_boundary_error_s) of --output.
+
+--try-smoothing also reports a median over N windows (N odd, centred) of
+the probabilities before the decision, to see whether temporal smoothing
+would pay; dltag makes one decision per window (no smoothing, N = 1),
+which --smoothing (the setting the written thresholds are for) must match.
+
+  /usr/bin/python3 scripts/tune-tag-thresholds.py --model M.onnx \\
+      --build build --corpus build/tag-corpus [--output M.onnx]
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname (os.path.abspath (__file__))
+_spec = importlib.util.spec_from_file_location (
+    "bench_tags", os.path.join (HERE, "..", "bench", "bench-tags.py"))
+bt = importlib.util.module_from_spec (_spec)
+_spec.loader.exec_module (bt)
+
+# includes every threshold the trainer chooses (0.05 .. 0.95 by 0.01)
+GRID = [round (0.01 * i, 2) for i in range (1, 100)]
+
+
+def smooth (p, n):
+  """The median over @n consecutive windows, standing for the middle one
+  (fewer at the ends of the stream)."""
+  if n <= 1:
+    return p
+  h = n // 2
+  out = np.empty_like (p)
+  for i in range (len (p)):
+    out[i] = np.median (p[max (0, i - h):i + h + 1], axis=0)
+  return out
+
+
+def evaluate (streams, labels, thresholds, hop):
+  """Pooled per-tag F1, macro F1 and mean boundary error over @streams
+  [(probs, centres, ref, duration)]."""
+  tp = {t: 0 for t in labels}
+  fp = dict (tp)
+  fn = dict (tp)
+  errs = []
+  for p, centres, ref, dur in streams:
+    segs = bt.decide (p, centres, labels, thresholds, hop, dur)
+    res, _, mbe, n = bt.score (ref, [(t, a, b) for t, a, b, _ in segs],
+                               labels, dur)
+    for t in labels:
+      tp[t] += res[t]["tp"]
+      fp[t] += res[t]["fp"]
+      fn[t] += res[t]["fn"]
+    errs += [mbe] * n
+  f1 = {t: (2 * tp[t] / (2 * tp[t] + fp[t] + fn[t])
+            if 2 * tp[t] + fp[t] + fn[t] else 1.0) for t in labels}
+  return f1, float (np.mean (list (f1.values ()))), \
+      float (np.mean (errs)) if errs else 0.0
+
+
+def main ():
+  ap = argparse.ArgumentParser (description=__doc__.split ("\n")[0])
+  ap.add_argument ("--model", required=True)
+  ap.add_argument ("--build", required=True)
+  ap.add_argument ("--corpus", required=True)
+  ap.add_argument ("--output", help="model to write (default: --model)")
+  ap.add_argument ("--seeds", default="1,2,3,4")
+  ap.add_argument ("--hop", type=int, default=250)
+  ap.add_argument ("--smoothing", type=int, default=1,
+                   help="smoothing (windows) the written thresholds are for "
+                   "(1: dltag's decision per window)")
+  ap.add_argument ("--try-smoothing", default="1,3,5",
+                   help="smoothing settings to report")
+  args = ap.parse_args ()
+  if not os.path.exists (os.path.join (args.corpus, "valstream.tsv")):
+    sys.exit ("tune-tag-thresholds: no %s/valstream.tsv (run "
+              "scripts/make-tag-corpus.py)" % args.corpus)
+  meta, dims = bt.model_meta (args.model)
+  labels = json.loads (meta["dl.labels"])
+  old = json.loads (meta.get ("dl.thresholds", "{}"))
+  raw = []
+  for seed in [int (s) for s in args.seeds.split (",")]:
+    x, ref = bt.compose (args.corpus, seed, "valstream")
+    p, centres, _ = bt.offline_probs (args.model, args.build, x, meta, dims,
+                                      args.hop)
+    raw.append ((p, centres, ref, len (x) / bt.RATE))
+  print ("validation stream: %d seeds, %.0f s" % (
+      len (raw), sum (r[3] for r in raw)))
+
+  def line (name, f1, macro, mbe):
+    print ("%-34s %s  macro %.3f  boundary %.3f s" % (
+        name, " ".join ("%s %.3f" % (t, f1[t]) for t in labels), macro, mbe))
+
+  chosen = {}
+  tries = sorted (set ([int (s) for s in args.try_smoothing.split (",")] +
+                       [args.smoothing]))
+  for n in tries:
+    streams = [(smooth (p, n), c, r, d) for p, c, r, d in raw]
+    base = [old.get (t, 0.5) for t in labels]
+    line ("smoothing %d, trainer thresholds" % n,
+          *evaluate (streams, labels, base, args.hop))
+    thr = []
+    for j, t in enumerate (labels):
+      best, best_f = base[j], -1.0
+      for g in [base[j]] + GRID:
+        f = evaluate ([(p[:, j:j + 1], c, r, d) for p, c, r, d in streams],
+                      [t], [g], args.hop)[0][t]
+        # ties: the threshold nearer 0.5
+        if f > best_f + 1e-9 or (abs (f - best_f) <= 1e-9 and
+                                 abs (g - 0.5) < abs (best - 0.5)):
+          best, best_f = g, f
+      thr.append (best)
+    f1, macro, mbe = evaluate (streams, labels, thr, args.hop)
+    line ("smoothing %d, chosen %s" % (n, ",".join ("%.2f" % v
+                                                    for v in thr)),
+          f1, macro, mbe)
+    chosen[n] = (thr, macro, mbe)
+
+  import onnx
+  thr, macro, mbe = chosen[args.smoothing]
+  m = onnx.load (args.model)
+  props = {p.key: p for p in m.metadata_props}
+  props["dl.thresholds"].value = json.dumps (
+      {t: thr[j] for j, t in enumerate (labels)}, sort_keys=True)
+  metrics = json.loads (props["dl.metrics"].value) \
+      if "dl.metrics" in props else {}
+  metrics["valstream_macro_f1"] = round (macro, 4)
+  metrics["valstream_boundary_error_s"] = round (mbe, 4)
+  metrics["valstream_smoothing"] = args.smoothing
+  if "dl.metrics" in props:
+    props["dl.metrics"].value = json.dumps (metrics, sort_keys=True)
+  else:
+    m.metadata_props.add (key="dl.metrics", value=json.dumps (metrics))
+  out = args.output or args.model
+  tmp = out + ".tmp"
+  onnx.save (m, tmp)
+  os.replace (tmp, out)
+  print ("tune-tag-thresholds: wrote %s (smoothing %d: thresholds %s, "
+         "validation stream macro F1 %.3f, boundary error %.3f s)" % (
+             out, args.smoothing, json.dumps (dict (zip (labels, thr))),
+             macro, mbe))
+
+
+if __name__ == "__main__":
+  main ()

@@ -1,0 +1,178 @@
+#!/bin/bash
+# The audio tagger's streams: scripts/make-tag-corpus.py keeps the bench
+# split fixed (the sources it had before EXTRA_NOISE / EXTRA_MUSIC_GLOBS
+# were added, exactly) and writes a validation stream of val sources only;
+# bench/bench-tags.py's decision and scoring functions against hand-worked
+# values; scripts/tune-tag-thresholds.py on a 1-epoch model: thresholds on
+# its grid, metrics written, per-tag F1 never below the trainer's
+# thresholds' on the same stream.
+. "$(dirname "$0")/common.sh"
+PY=/usr/bin/python3
+
+for t in espeak-ng flite text2wave sox gst-launch-1.0; do
+  command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh)"; exit 77; }
+done
+for d in /usr/share/games/wesnoth/1.16/data/core/music \
+    /usr/share/games/lincity-ng/sounds /usr/share/sonic-pi/samples; do
+  [ -d "$d" ] || { echo "SKIP: $d missing (scripts/install-deps.sh)"; exit 77; }
+done
+$PY -c 'import numpy, onnx' 2>/dev/null ||
+  { echo "SKIP: /usr/bin/python3 without numpy/onnx"; exit 77; }
+
+# scoring: hand-worked cases (1 s resolution, boundaries)
+$PY - "$SOURCE_ROOT" <<'PYEOF' || fail "bench-tags decide/score disagree with hand values"
+import importlib.util, os, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location (
+    "bt", os.path.join (sys.argv[1], "bench", "bench-tags.py"))
+bt = importlib.util.module_from_spec (spec)
+spec.loader.exec_module (bt)
+# one decision per 1000 ms hop at centres 0.5, 1.5, 2.5: on, off, on
+segs = bt.decide (np.array ([[0.9], [0.2], [0.8]]), [0.5, 1.5, 2.5],
+                  ["music"], [0.5], 1000, 4.0)
+assert [(t, a, b) for t, a, b, _ in segs] == [("music", 0.0, 1.0),
+                                              ("music", 2.0, 4.0)], segs
+assert abs (segs[0][3] - 0.9) < 1e-9 and abs (segs[1][3] - 0.8) < 1e-9
+ref = [(0.0, 2.0, {"music"}), (2.0, 4.0, {"speech"})]
+out = [("music", 0.0, 2.2), ("speech", 2.2, 4.0), ("noise", 1.0, 3.0)]
+res, macro, mbe, n = bt.score (ref, out, ["music", "noise", "speech"], 4.0)
+# music: seconds 0, 1 both; speech: 2, 3 both (2.2-3 covers 0.8 of
+# second 2); noise: seconds 1, 2 false positives, no support
+assert (res["music"]["tp"], res["music"]["fp"], res["music"]["fn"]) == (2, 0, 0)
+assert (res["speech"]["tp"], res["speech"]["fp"], res["speech"]["fn"]) == (2, 0, 0)
+assert (res["noise"]["tp"], res["noise"]["fp"], res["noise"]["fn"]) == (0, 2, 0)
+assert res["noise"]["f1"] == 0.0 and abs (macro - 2 / 3) < 1e-9, macro
+# boundaries: music ends at 2 (out 2.2), speech starts at 2 (out 2.2)
+assert n == 2 and abs (mbe - 0.2) < 1e-9, (n, mbe)
+PYEOF
+
+C=$WORK/corpus
+run corpus $PY "$SOURCE_ROOT/scripts/make-tag-corpus.py" --out "$C" \
+  --clips 40 --jobs 2
+[ $rc = 0 ] || fail "make-tag-corpus failed"
+$PY - "$C" "$SOURCE_ROOT" <<'PYEOF' || fail "bench split changed or valstream not from val"
+import importlib.util, json, os, sys, wave
+c, root = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location (
+    "mtc", os.path.join (root, "scripts", "make-tag-corpus.py"))
+mtc = importlib.util.module_from_spec (spec)
+spec.loader.exec_module (mtc)
+meta = json.load (open (os.path.join (c, "corpus.json")))
+src = meta["sources"]
+G = "/usr/share/games/"
+# the bench's sources as they were when its figures were first measured
+bench = {
+  "music": [G + "warzone2100/music/albums/legacy_soundtrack/track13.opus",
+            G + "warzone2100/music/albums/legacy_soundtrack/track16.opus"] +
+           [G + "wesnoth/1.16/data/core/music/%s.ogg" % f for f in (
+               "battle", "casualties_of_war", "into_the_shadows",
+               "northern_mountains", "victory")],
+  "applause": [G + "lincity-ng/sounds/SportsCroud3.wav",
+               G + "frozen-bubble/snd/applause.ogg"],
+  "noise": [G + "lincity-ng/sounds/%s.wav" % f for f in (
+               "Blacksmith1", "Build2", "IndustryHigh1", "IndustryHigh2",
+               "OreMine1", "PowerCoalFull", "RailTrain1", "Raze3", "Rocket1",
+               "RocketTakeoff1", "Tip3", "TraficHigh1", "TraficLow3",
+               "Water1", "Water2", "Water5", "WindMill3")] +
+           ["/usr/share/sonic-pi/samples/vinyl_hiss.flac"] +
+           ["opensfx:%d" % i for i in (14, 24, 52, 56, 57, 59, 61)] +
+           [G + "etr/sounds/leaves_slide.wav"]}
+have_all = all (mtc.source_exists (f) for k in bench for f in bench[k])
+for k in bench:
+  if have_all:
+    assert src["bench"][k] == bench[k], (k, src["bench"][k])
+  assert not set (src["bench"][k]) - set (bench[k]), k
+extra = set (mtc.EXTRA_NOISE)
+assert not extra & set (src["bench"]["noise"])
+for split in ("train", "val"):
+  for f in src[split]["noise"]:
+    if f in extra:
+      assert mtc.split_trainval (f, mtc.EXTRA_NOISE) == split, f
+# numbered variants of one recording share a split
+fam = {}
+for f in mtc.EXTRA_NOISE:
+  fam.setdefault (mtc._family (f), set ()).add (mtc.split_trainval (
+      f, mtc.EXTRA_NOISE))
+assert all (len (s) == 1 for s in fam.values ())
+assert {mtc.split_trainval (f, mtc.EXTRA_NOISE) for f in mtc.EXTRA_NOISE} \
+    == {"train", "val"}
+# the validation stream: val recordings, all five-tag vocabulary but
+# silence (made by the composer), whole speech files
+rows = [l.rstrip ("\n").split ("\t") for l in
+        open (os.path.join (c, "valstream.tsv"))]
+kinds = {t for _, t in rows}
+assert kinds == {"music", "noise", "applause", "speech"}, kinds
+n_music = sum (t == "music" for _, t in rows)
+assert n_music == len (src["val"]["music"]), (n_music, len (src["val"]["music"]))
+assert sum (t == "noise" for _, t in rows) == len (src["val"]["noise"]) + 4
+assert meta["splits"]["valstream"]["files"] == len (rows)
+for p, _ in rows:
+  w = wave.open (os.path.join (c, p))
+  assert (w.getframerate (), w.getnchannels ()) == (16000, 1) and \
+      w.getnframes () >= 1600, p
+PYEOF
+
+# --image-size N_MELSxFRAMES: another window; a wrong band count is refused
+W=$WORK/w50.onnx
+run fit50 "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
+  --output "$W" --epochs 1 --batch-size 16 --image-size 40x50 \
+  --augment shift --spec-augment 2 --threads 2
+[ $rc = 0 ] || fail "fit --task tag --image-size 40x50 failed"
+$PY - "$W" <<'PYEOF' || fail "--image-size 40x50 did not give a 50-frame window"
+import sys, onnx
+m = onnx.load (sys.argv[1])
+dims = [d.dim_value or d.dim_param for d in m.graph.input[0].type.tensor_type.shape.dim]
+assert dims[1:] == [1, 50, 40], dims
+PYEOF
+run badsize "$DLTRAIN" fit --task tag --data "$C/train.tsv" --output "$WORK/x.onnx" \
+  --epochs 1 --image-size 30x100
+[ $rc = 1 ] && grep -q "image-size 30x100: a tag patch is N_MELSxFRAMES with N_MELS = 40" \
+  "$WORK/badsize.err" || fail "a patch with the wrong band count not refused"
+
+$PY -c 'import torch, torchaudio' 2>/dev/null ||
+  { echo "SKIP: tuning needs torchaudio (/usr/bin/python3)"; exit 77; }
+M=$WORK/tag.onnx
+run fit "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
+  --output "$M" --epochs 1 --batch-size 16 --threads 2
+[ $rc = 0 ] || fail "fit --task tag failed"
+T=$WORK/tuned.onnx
+run tune $PY "$SOURCE_ROOT/scripts/tune-tag-thresholds.py" --model "$M" \
+  --build "$(dirname "$(dirname "$(dirname "$DLTRAIN")")")" --corpus "$C" \
+  --output "$T" --seeds 1,2 --try-smoothing 1,3
+[ $rc = 0 ] && [ -s "$T" ] || fail "tune-tag-thresholds failed"
+$PY - "$M" "$T" "$WORK/tune.out" <<'PYEOF' || fail "bad tuned model"
+import json, re, sys, onnx
+a, b = onnx.load (sys.argv[1]), onnx.load (sys.argv[2])
+onnx.checker.check_model (b, full_check=True)
+assert a.graph == b.graph
+ma = {p.key: p.value for p in a.metadata_props}
+mb = {p.key: p.value for p in b.metadata_props}
+assert set (ma) == set (mb)
+for k in ma:
+  if k not in ("dl.thresholds", "dl.metrics"):
+    assert ma[k] == mb[k], k
+thr = json.loads (mb["dl.thresholds"])
+tags = json.loads (mb["dl.labels"])
+assert sorted (thr) == sorted (tags)
+assert all (abs (v * 100 - round (v * 100)) < 1e-6 and 0.01 <= v <= 0.99
+            for v in thr.values ()), thr
+met = json.loads (mb["dl.metrics"])
+assert met["val_macro_f1"] == json.loads (ma["dl.metrics"])["val_macro_f1"]
+assert 0 <= met["valstream_macro_f1"] <= 1 and met["valstream_smoothing"] == 1
+# per smoothing setting: each tag's F1 at the chosen thresholds >= at the
+# trainer's (the chosen one maximises it over a grid that the search
+# holds the trainer's value)
+text = open (sys.argv[3]).read ()
+lines = re.findall (r"^smoothing (\d+), (trainer thresholds|chosen \S+) +(.*)"
+                    r"macro ([0-9.]+)", text, re.M)
+assert len (lines) == 4, text
+for i in (0, 2):
+  fa = dict (re.findall (r"(\w+) ([0-9.]+)", lines[i][2]))
+  fb = dict (re.findall (r"(\w+) ([0-9.]+)", lines[i + 1][2]))
+  for t in tags:
+    assert float (fb[t]) >= float (fa[t]) - 1e-3, (t, fa, fb)
+  assert float (lines[i + 1][3]) >= float (lines[i][3]) - 1e-3
+m1 = [l for l in lines if l[0] == "1" and l[1].startswith ("chosen")][0]
+assert abs (float (m1[3]) - met["valstream_macro_f1"]) < 1e-3
+PYEOF
+echo "PASS"
