@@ -47,6 +47,21 @@ dlnn_op_priv_new (dlnn_node * n, size_t size, dlnn_status * st)
   return n->priv;
 }
 
+void *
+dlnn_op_priv_new_tail (dlnn_node * n, size_t size, size_t tail,
+    dlnn_status * st)
+{
+  free (n->priv);
+  /* malloc, not calloc: the tail's pages stay untouched (not resident)
+   * until written */
+  n->priv = malloc (size + tail);
+  if (!n->priv)
+    dlnn_op_error (n, st, DLNN_ERR_NOMEM, "out of memory");
+  else
+    memset (n->priv, 0, size);
+  return n->priv;
+}
+
 dlnn_code
 dlnn_op_attr_ints (const dlnn_node * n, const char *name, int64_t * out,
     int max, int *count, dlnn_status * st)

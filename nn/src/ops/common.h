@@ -40,6 +40,11 @@ dlnn_code dlnn_op_shape_error (const dlnn_node * n, dlnn_status * st,
 
 /* Allocates zeroed n->priv of @size bytes (frees an older one). */
 void *dlnn_op_priv_new (dlnn_node * n, size_t size, dlnn_status * st);
+/* Like dlnn_op_priv_new with @tail more bytes after the @size zeroed
+ * ones, left uninitialised and untouched (a cache that may never be
+ * written costs address space, not memory). */
+void *dlnn_op_priv_new_tail (dlnn_node * n, size_t size, size_t tail,
+    dlnn_status * st);
 
 /* Reads INTS attribute @name into out[0..max). *count = number read (0 if
  * the attribute is absent). More than @max values or a wrong attribute

@@ -95,7 +95,7 @@ conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
     return dlnn_op_error (n, st, DLNN_ERR_INVALID,
         "group=%lld must be positive", (long long) group);
   cache = wino_cache_size (g, n, &wa, group);
-  p = dlnn_op_priv_new (n, sizeof (conv_priv) + (cache ? 64 : 0)
+  p = dlnn_op_priv_new_tail (n, sizeof (conv_priv), (cache ? 64 : 0)
       + (size_t) cache * sizeof (float), st);
   if (!p)
     return DLNN_ERR_NOMEM;
