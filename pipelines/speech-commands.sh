@@ -7,6 +7,12 @@
 #   pipelines/speech-commands.sh MEDIA COMMANDS [MODEL [DLSPEECH-PROPERTY=VALUE ...]]
 #   pipelines/speech-commands.sh orders.wav "go forward,turn left,stop"
 #
+# With a JSGF grammar instead of a list (Sphinx's subset; it overrides the
+# list, which may then be empty):
+#
+#   pipelines/speech-commands.sh orders.wav "" samples/models/speech-en.onnx \
+#       grammar=/usr/share/pocketsphinx/test/data/cards/cards.gram
+#
 # MODEL defaults to samples/models/speech-en.onnx. Run it inside `meson
 # devenv -C build` from a build tree.
 set -eu
