@@ -565,6 +565,9 @@ dlnn_sgemm_avx512 (int trans_a, int trans_b, int64_t m, int64_t n,
 
 #else
 
+/* Not x86-64: never usable; the others are never called (unused
+ * parameters are not warned about in this project). */
+
 int
 dlnn_sgemm_avx512_usable (void)
 {
@@ -575,14 +578,6 @@ void
 dlnn_sgemv_avx512 (int64_t m, int64_t k, float alpha, const float *a,
     int64_t lda, const float *x, float beta, float *y)
 {
-  (void) m;
-  (void) k;
-  (void) alpha;
-  (void) a;
-  (void) lda;
-  (void) x;
-  (void) beta;
-  (void) y;
 }
 
 void
@@ -590,20 +585,6 @@ dlnn_sgemm_avx512 (int trans_a, int trans_b, int64_t m, int64_t n,
     int64_t k, float alpha, const float *a, int64_t lda, const float *b,
     int64_t ldb, float beta, float *c, int64_t ldc, int threads)
 {
-  (void) trans_a;
-  (void) trans_b;
-  (void) m;
-  (void) n;
-  (void) k;
-  (void) alpha;
-  (void) a;
-  (void) lda;
-  (void) b;
-  (void) ldb;
-  (void) beta;
-  (void) c;
-  (void) ldc;
-  (void) threads;
 }
 
 void
@@ -612,7 +593,6 @@ dlnn_sgemm_avx512_ep (int trans_a, int trans_b, int64_t m, int64_t n,
     int64_t ldb, float beta, float *c, int64_t ldc,
     const dlnn_gemm_epilogue * ep, int threads)
 {
-  (void) ep;
   dlnn_sgemm_avx512 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
       c, ldc, threads);
 }
@@ -623,20 +603,6 @@ dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
     const void *pack_ctx, float beta, float *c, int64_t ldc,
     const dlnn_gemm_epilogue * ep, int threads)
 {
-  (void) trans_a;
-  (void) m;
-  (void) n;
-  (void) k;
-  (void) alpha;
-  (void) a;
-  (void) lda;
-  (void) pack;
-  (void) pack_ctx;
-  (void) beta;
-  (void) c;
-  (void) ldc;
-  (void) ep;
-  (void) threads;
 }
 
 #endif
