@@ -48,6 +48,36 @@ typedef struct gemm_args
   int64_t npanels, msplit;      /* work items: npanels * msplit */
 } gemm_args;
 
+/* r[i][j] <- r[j][i] for a 16 x 16 block: pairs of rows interleaved,
+ * then 4-float groups, then 128-bit lanes. */
+static inline __attribute__((always_inline)) void
+transpose16 (__m512 * r)
+{
+  __m512 t[16], u[16];
+
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+  }
+  /* u[4i + q], lane L: element 4L + q of rows 4i .. 4i + 3 */
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_shuffle_ps (t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm512_shuffle_ps (t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; q++) {
+    __m512 v0 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0x44);
+    __m512 v1 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0xEE);
+    __m512 w0 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0x44);
+    __m512 w1 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0xEE);
+    r[q] = _mm512_shuffle_f32x4 (v0, w0, 0x88);
+    r[4 + q] = _mm512_shuffle_f32x4 (v0, w0, 0xDD);
+    r[8 + q] = _mm512_shuffle_f32x4 (v1, w1, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4 (v1, w1, 0xDD);
+  }
+}
+
 /* B of a plain product (the pack context of dlnn_sgemm_avx512). */
 typedef struct matrix_b
 {
@@ -83,19 +113,24 @@ pack_matrix_b (const void *ctx, int64_t k0, int64_t kc, int64_t j0,
       }
     }
   } else {
-    /* op(B)(kk, j) = b[j * ldb + kk]: 16 columns at a time, gathered
-     * along k in contiguous runs */
+    /* op(B)(kk, j) = b[j * ldb + kk]: 16 x 16 blocks, each 16 runs along
+     * k loaded and transposed in registers */
     for (int v = 0; v < nv; v++) {
       int64_t jn = w - v * 16;
       if (jn > 16)
         jn = 16;
-      for (int64_t kk = 0; kk < kc; kk++) {
-        float *dst = bp + kk * ld + v * 16;
-        int64_t jj = 0;
-        for (; jj < jn; jj++)
-          dst[jj] = g->b[(j0 + v * 16 + jj) * g->ldb + k0 + kk];
-        for (; jj < 16; jj++)
-          dst[jj] = 0.0f;
+      for (int64_t u0 = 0; u0 < kc; u0 += 16) {
+        int64_t un = kc - u0 < 16 ? kc - u0 : 16;
+        __mmask16 mk = un == 16 ? 0xffff : (__mmask16) ((1u << un) - 1);
+        __m512 r[16];
+
+        for (int jj = 0; jj < 16; jj++)
+          r[jj] = jj < jn ? _mm512_maskz_loadu_ps (mk,
+              g->b + (j0 + v * 16 + jj) * g->ldb + k0 + u0)
+              : _mm512_setzero_ps ();
+        transpose16 (r);
+        for (int64_t t = 0; t < un; t++)
+          _mm512_store_ps (bp + (u0 + t) * ld + v * 16, r[t]);
       }
     }
   }
