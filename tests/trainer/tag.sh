@@ -43,6 +43,13 @@ for split, src in meta["sources"].items ():
       assert seen.setdefault (f, split) == split, (f, split, seen[f])
 PYEOF
 
+# no checkpoints for tags: --resume / --stop-after are refused, not ignored
+run noresume "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data \
+  "$C/val.tsv" --output "$WORK/never.onnx" --resume
+[ $rc = 1 ] && grep -q 'not supported with --task tag' "$WORK/noresume.err" ||
+  fail "--resume with --task tag was not refused"
+[ ! -e "$WORK/never.onnx" ] || fail "a refused run wrote a model"
+
 M=$WORK/tag.onnx
 run fit "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
   --output "$M" --epochs 2 --batch-size 16 --augment shift --threads 2
