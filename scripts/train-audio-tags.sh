@@ -8,6 +8,8 @@
 # then replaces dl.thresholds by the ones chosen on the validation stream
 # (scripts/tune-tag-thresholds.py: the val split's real recordings composed
 # like the bench stream, with transitions; dltag's default smoothing).
+# Rerunning it keeps a built corpus and resumes the training from its last
+# checkpoint (OUT.ckpt, --resume).
 # About 17 min on 2 cores shared with other jobs (corpus 1.5 min, 12
 # epochs 14.5 min, thresholds 1 min). The corpus is kept in CORPUS_DIR (default
 # build dir/tag-corpus) and reused when its corpus.json exists; its bench
@@ -33,7 +35,7 @@ time "$build/nn/trainer/dltrain" fit --task tag \
   --arch vgg --width 16 --epochs "$epochs" --batch-size 64 \
   --optimizer adamw --lr 0.002 --weight-decay 0.05 --schedule cosine \
   --warmup-epochs 1 --augment shift --spec-augment 2 --seed 1 --threads 2 \
-  --output "$out"
+  --resume --output "$out"
 "$build/nn/trainer/dltrain" eval "$out" --data "$corpus/val.tsv"
 /usr/bin/python3 "$root/scripts/tune-tag-thresholds.py" --model "$out" \
   --build "$build" --corpus "$corpus"

@@ -182,6 +182,18 @@ dlnn_exec_seed (dlnn_exec * e, uint64_t seed)
   dlnn_rng_seed (&e->rng, seed);
 }
 
+void
+dlnn_exec_get_rng (const dlnn_exec * e, dlnn_rng * out)
+{
+  *out = e->rng;
+}
+
+void
+dlnn_exec_set_rng (dlnn_exec * e, const dlnn_rng * in)
+{
+  e->rng = *in;
+}
+
 /* First-fit allocator over an arena of floats with a free list; blocks are
  * 16-float aligned. Used to reuse activation memory at inference. */
 typedef struct

@@ -15,6 +15,7 @@
  *   epoch <completed epochs>
  *   step <optimizer steps>
  *   rng <4 x u64 hex>
+ *   [exec_rng <4 x u64 hex>]  (the exec's Dropout RNG, tag trainer)
  *   norm <channels> <mean std> x channels
  *   history <n>
  *   <n lines: loss acc val_acc lr time>
@@ -51,6 +52,10 @@ state_format (const dt_train_state * s)
   dt_str_addf (&b, "step %" PRId64 "\n", s->step);
   dt_str_addf (&b, "rng %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016"
       PRIx64 "\n", s->rng.s[0], s->rng.s[1], s->rng.s[2], s->rng.s[3]);
+  if (s->have_exec_rng)
+    dt_str_addf (&b, "exec_rng %016" PRIx64 " %016" PRIx64 " %016" PRIx64
+        " %016" PRIx64 "\n", s->exec_rng.s[0], s->exec_rng.s[1],
+        s->exec_rng.s[2], s->exec_rng.s[3]);
   dt_str_addf (&b, "norm %d", s->channels);
   for (int k = 0; k < s->channels && k < 3; k++)
     dt_str_addf (&b, " %a %a", (double) s->mean[k], (double) s->std[k]);
@@ -131,6 +136,15 @@ state_parse (char *text, const char *path, dt_train_state * s,
   for (int i = 0; i < 4; i++)
     s->rng.s[i] = r[i];
   l = next_line (&p);
+  if (l && strncmp (l, "exec_rng ", 9) == 0) {      /* optional */
+    if (sscanf (l, "exec_rng %llx %llx %llx %llx%n", &r[0], &r[1], &r[2],
+            &r[3], &pos) != 4 || l[pos])
+      goto bad;
+    for (int i = 0; i < 4; i++)
+      s->exec_rng.s[i] = r[i];
+    s->have_exec_rng = 1;
+    l = next_line (&p);
+  }
   if (!l || sscanf (l, "norm %d%n", &s->channels, &pos) != 1
       || s->channels < 1 || s->channels > 3)
     goto bad;

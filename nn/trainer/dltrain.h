@@ -175,6 +175,8 @@ typedef struct dt_train_state
   int epoch;                    /* completed epochs */
   int64_t step;                 /* optimizer steps taken */
   dlnn_rng rng;                 /* data RNG after @epoch */
+  int have_exec_rng;            /* exec_rng saved (trainers that seed the */
+  dlnn_rng exec_rng;            /* exec once: its Dropout RNG) */
   int channels;
   float mean[3], std[3];
   int n_hist;

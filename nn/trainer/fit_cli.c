@@ -366,10 +366,6 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
       && strcmp (o->arch_name, "gru") && strcmp (o->arch_name, "lstm"))
     return dt_fail ("--arch must be gru or lstm for --task speech, not "
         "'%s'", o->arch_name);
-  /* the tag trainer writes no checkpoints: refuse rather than ignore */
-  if (o->task == DT_TASK_TAG && (o->resume || o->stop_after > 0))
-    return dt_fail ("--resume and --stop-after are not supported with "
-        "--task tag (it writes no checkpoints); run the training again");
   if (!o->data)
     return dt_fail ("fit: --data PATH is required (see dltrain fit --help)");
   if (!o->output)

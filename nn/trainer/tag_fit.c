@@ -61,6 +61,7 @@ typedef struct tag_ctx
   int n_hist;
   double val_loss, macro;
   dt_tag_scores *scores;
+  char *ckpt_dir, *fingerprint;
   dlnn_status st;
 } tag_ctx;
 
@@ -84,6 +85,8 @@ tag_ctx_clear (tag_ctx * c)
   free (c->scores);
   free (c->hist);
   dlnn_tensor_free (c->dlogits);
+  free (c->ckpt_dir);
+  free (c->fingerprint);
 }
 
 /* ---- data ---- */
@@ -563,11 +566,90 @@ set_export_meta (tag_ctx * c)
   dt_provenance_end (o, &b, c->xg);
 }
 
+/* ---- checkpoints ---- */
+
+/* Options and data a checkpoint must have been made with to resume. */
+static char *
+make_fingerprint (tag_ctx * c)
+{
+  const dt_fit_opts *o = c->o;
+  char *audio = dlnn_audio_cfg_format (&c->acfg);
+  dt_str b;
+
+  dt_str_init (&b);
+  dt_str_addf (&b, "task=tag data=%s val=%s n_train=%d n_val=%d audio=%s "
+      "frames=%d arch=%s width=%d batch=%d optim=%d lr=%a min_lr=%a wd=%a "
+      "schedule=%d warmup=%a seed=%llu limit=%d shift=%d flip=%d spec=%d",
+      o->data, o->val_data ? o->val_data : "-", c->train.n, c->val.n,
+      audio ? audio : "?", c->train.t, dt_arch_name (c->arch), o->width,
+      c->batch, (int) o->optim, o->lr, o->min_lr, o->weight_decay,
+      (int) o->schedule, o->warmup_epochs, (unsigned long long) o->seed,
+      o->limit, o->aug_shift, o->aug_flip, o->spec_masks);
+  free (audio);
+  return b.s;
+}
+
+/* The training state after @epochs epochs into c->ckpt_dir. */
+static dlnn_code
+save_checkpoint (tag_ctx * c, int epochs)
+{
+  dt_train_state s;
+  dlnn_code r = dt_graph_copy_params (c->xg, c->g, &c->st);
+
+  if (r != DLNN_OK)
+    return r;
+  set_export_meta (c);
+  memset (&s, 0, sizeof (s));
+  s.fingerprint = c->fingerprint;
+  s.epoch = epochs;
+  s.step = c->step;
+  s.rng = c->rng;
+  s.have_exec_rng = 1;
+  dlnn_exec_get_rng (c->e, &s.exec_rng);
+  s.channels = 1;               /* normalisation lives in the graph */
+  s.std[0] = 1;
+  s.n_hist = c->n_hist;
+  s.hist = c->hist;
+  return dt_checkpoint_save (c->ckpt_dir, c->xg, c->opt, &s, &c->st);
+}
+
+/* --resume: the parameters, optimizer, data and dropout RNGs and history
+ * of the last checkpoint; *start = its completed epochs (0 without one). */
+static dlnn_code
+resume (tag_ctx * c, int *start)
+{
+  dt_train_state s;
+  int resumed = 0;
+  dlnn_code r;
+
+  *start = 0;
+  memset (&s, 0, sizeof (s));
+  r = dt_checkpoint_resume (c->ckpt_dir, c->fingerprint, c->o->epochs,
+      c->o->quiet, c->g, c->opt, &s, &resumed, &c->st);
+  if (r != DLNN_OK || !resumed)
+    return r;
+  if (!s.have_exec_rng) {
+    dt_train_state_clear (&s);
+    return dlnn_status_set (&c->st, DLNN_ERR_FORMAT,
+        "the checkpoint in '%s' has no dropout RNG state", c->ckpt_dir);
+  }
+  c->step = s.step;
+  c->rng = s.rng;
+  dlnn_exec_set_rng (c->e, &s.exec_rng);
+  free (c->hist);
+  c->hist = s.hist;             /* room for --epochs entries */
+  c->n_hist = s.n_hist;
+  s.hist = NULL;
+  *start = s.epoch;
+  dt_train_state_clear (&s);
+  return DLNN_OK;
+}
+
 int
 dt_tag_fit_run (const dt_fit_opts * o)
 {
   tag_ctx c;
-  int ret = 1;
+  int ret = 1, start = 0, epochs_run = 0;
   char *curve = NULL, shape[64];
 
   memset (&c, 0, sizeof (c));
@@ -576,7 +658,9 @@ dt_tag_fit_run (const dt_fit_opts * o)
   dlnn_status_clear (&c.st);
   dlnn_set_threads (o->threads);
   curve = dt_output_sibling (o->output, "-curve.png");
-  if (!curve) {
+  c.ckpt_dir = o->ckpt_dir ? dt_strdup (o->ckpt_dir) :
+      dt_output_sibling (o->output, ".ckpt");
+  if (!curve || !c.ckpt_dir) {
     dt_fail ("out of memory");
     goto out;
   }
@@ -595,6 +679,15 @@ dt_tag_fit_run (const dt_fit_opts * o)
     goto out;
   }
   dlnn_rng_seed (&c.rng, dt_mix_seed (o->seed, 0xda7a));
+  c.fingerprint = make_fingerprint (&c);
+  if (!c.fingerprint) {
+    dt_fail ("out of memory");
+    goto out;
+  }
+  if (o->resume && resume (&c, &start) != DLNN_OK) {
+    dt_fail ("cannot resume: %s", c.st.message);
+    goto out;
+  }
   if (!o->quiet) {
     char *a = dlnn_audio_cfg_format (&c.acfg);
     printf ("data: %s, %d training + %d validation clips, %d tags:", o->data,
@@ -608,10 +701,12 @@ dt_tag_fit_run (const dt_fit_opts * o)
         dlnn_shape_str (4, (int64_t[4]) { c.batch, 1, c.train.t,
                 c.train.m }, shape, sizeof (shape)), c.batch, c.spe,
         dlnn_get_threads ());
+    if (start > 0)
+      printf ("resumed from '%s' after epoch %d\n", c.ckpt_dir, start);
     free (a);
     fflush (stdout);
   }
-  for (int ep = 0; ep < o->epochs; ep++) {
+  for (int ep = start; ep < o->epochs; ep++) {
     dt_epoch_stats es = { 0 };
     const double t0 = dt_now ();
 
@@ -636,6 +731,24 @@ dt_tag_fit_run (const dt_fit_opts * o)
     if (dt_plot_curve (curve, c.hist, c.n_hist, 1, o->output, &c.st)
         != DLNN_OK)
       fprintf (stderr, "dltrain: warning: %s\n", c.st.message);
+    if (save_checkpoint (&c, ep + 1) != DLNN_OK) {
+      dt_fail ("cannot write the checkpoint: %s", c.st.message);
+      goto out;
+    }
+    epochs_run++;
+    if (o->stop_after > 0 && epochs_run >= o->stop_after
+        && ep + 1 < o->epochs) {
+      if (!o->quiet)
+        printf ("stopped after epoch %d (--stop-after); continue with "
+            "--resume\n", ep + 1);
+      ret = 0;
+      goto out;
+    }
+  }
+  /* resumed after the last epoch: the thresholds come from validation */
+  if (epochs_run == 0 && validate (&c) != DLNN_OK) {
+    dt_fail ("validation failed: %s", c.st.message);
+    goto out;
   }
   if (!o->quiet) {
     printf ("validation (thresholds chosen on it):\n");

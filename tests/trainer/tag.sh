@@ -43,12 +43,28 @@ for split, src in meta["sources"].items ():
       assert seen.setdefault (f, split) == split, (f, split, seen[f])
 PYEOF
 
-# no checkpoints for tags: --resume / --stop-after are refused, not ignored
-run noresume "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data \
-  "$C/val.tsv" --output "$WORK/never.onnx" --resume
-[ $rc = 1 ] && grep -q 'not supported with --task tag' "$WORK/noresume.err" ||
-  fail "--resume with --task tag was not refused"
-[ ! -e "$WORK/never.onnx" ] || fail "a refused run wrote a model"
+# checkpoints: --stop-after 1 then --resume ends with the same weights as
+# an uninterrupted run (data, dropout and optimizer state restored); other
+# options are refused
+TC=(--task tag --data "$C/train.tsv" --val-data "$C/val.tsv" --epochs 2
+  --batch-size 16 --augment shift --arch vgg --width 8 --threads 1)
+run ta "$DLTRAIN" fit "${TC[@]}" --output "$WORK/ta.onnx"
+[ $rc = 0 ] || fail "uninterrupted tag fit failed"
+run tb1 "$DLTRAIN" fit "${TC[@]}" --output "$WORK/tb.onnx" --stop-after 1
+[ $rc = 0 ] || fail "tag fit --stop-after failed"
+[ ! -e "$WORK/tb.onnx" ] || fail "--stop-after wrote the final model"
+[ "$(cat "$WORK/tb.ckpt/latest")" = epoch-0001 ] || fail "no epoch-1 checkpoint"
+run tb2 "$DLTRAIN" fit "${TC[@]}" --output "$WORK/tb.onnx" --resume
+[ $rc = 0 ] || fail "tag fit --resume failed"
+grep -q "^resumed from '$WORK/tb.ckpt' after epoch 1" "$WORK/tb2.out" ||
+  fail "tag resume did not start after epoch 1"
+grep -q '^epoch 1/2' "$WORK/tb2.out" && fail "tag resume repeated epoch 1"
+[ -n "$(checksum "$WORK/ta.onnx")" ] &&
+  [ "$(checksum "$WORK/ta.onnx")" = "$(checksum "$WORK/tb.onnx")" ] ||
+  fail "resumed tag model differs from the uninterrupted one"
+run tb3 "$DLTRAIN" fit "${TC[@]}" --output "$WORK/tb.onnx" --resume --lr 0.5
+[ $rc = 1 ] && grep -q 'cannot resume' "$WORK/tb3.err" ||
+  fail "tag resume with other options was not refused"
 
 M=$WORK/tag.onnx
 run fit "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \

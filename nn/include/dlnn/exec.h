@@ -33,6 +33,10 @@ DLNN_API void dlnn_exec_free (dlnn_exec * e);        /* NULL-safe */
 DLNN_API void dlnn_exec_set_training (dlnn_exec * e, int training);
 /* Seeds the exec's RNG (dropout masks). */
 DLNN_API void dlnn_exec_seed (dlnn_exec * e, uint64_t seed);
+/* The state of @e's random generator (Dropout), to save and restore it
+ * (a training checkpoint). */
+DLNN_API void dlnn_exec_get_rng (const dlnn_exec * e, dlnn_rng * out);
+DLNN_API void dlnn_exec_set_rng (dlnn_exec * e, const dlnn_rng * in);
 
 /* Sets the shape of graph input @input (index into g->inputs) and plans
  * memory for all values. Cheap when the shape is unchanged. The buffers
