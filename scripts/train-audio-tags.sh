@@ -7,7 +7,7 @@
 # val.tsv (sources never shared between the two), evaluates on val.tsv,
 # then replaces dl.thresholds by the ones chosen on the validation stream
 # (scripts/tune-tag-thresholds.py: the val split's real recordings composed
-# like the bench stream, with transitions; dltag's default smoothing).
+# like the bench stream, with transitions; dltag's decisions, unsmoothed).
 # Rerunning it keeps a built corpus and resumes the training from its last
 # checkpoint (OUT.ckpt, --resume).
 # About 17 min on 2 cores shared with other jobs (corpus 1.5 min, 12
