@@ -2,13 +2,12 @@
  * to mono (the mean of the channels, through libswresample's matrix) and
  * resampled with libswresample to float32 at the requested rate. */
 #include "audiofile.h"
+#include "avfile.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
@@ -20,11 +19,8 @@
 static dlnn_code
 fail (const char *path, const char *what, int err, dlnn_status * st)
 {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-  if (err < 0)
-    av_strerror (err, buf, sizeof (buf));
-  return dlnn_status_set (st, DLNN_ERR_FORMAT, "cannot decode audio '%s': "
-      "%s%s%s", path, what, buf[0] ? ": " : "", buf);
+  const dt_avfile f = { .path = path, .kind = "audio " };
+  return dt_avfile_fail (&f, what, err, st);
 }
 
 typedef struct
@@ -141,14 +137,10 @@ dlnn_code
 dt_audio_load (const char *path, int rate, float **pcm, size_t *n,
     dlnn_status * st)
 {
-  AVFormatContext *fc = NULL;
-  AVCodecContext *cc = NULL;
-  AVPacket *pkt = NULL;
-  AVFrame *fr = NULL;
-  const AVCodec *codec = NULL;
+  dt_avfile f;
   decoder d;
   struct stat sb;
-  int ret, si;
+  int ret;
   dlnn_code c = DLNN_OK;
 
   *pcm = NULL;
@@ -163,46 +155,22 @@ dt_audio_load (const char *path, int rate, float **pcm, size_t *n,
     return dlnn_status_set (st, DLNN_ERR_IO, "audio file '%s' does not "
         "exist", path);
   av_log_set_level (AV_LOG_QUIET);
-  ret = avformat_open_input (&fc, path, NULL, NULL);
-  if (ret < 0)
-    return fail (path, "not an audio file FFmpeg can read", ret, st);
-  ret = avformat_find_stream_info (fc, NULL);
-  if (ret < 0) {
-    c = fail (path, "no stream information", ret, st);
+  c = dt_avfile_open (&f, path, AVMEDIA_TYPE_AUDIO, "audio ",
+      "not an audio file FFmpeg can read", "no audio stream", st);
+  if (c != DLNN_OK)
     goto out;
-  }
-  si = av_find_best_stream (fc, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
-  if (si < 0 || !codec) {
-    c = fail (path, "no audio stream", si == AVERROR_STREAM_NOT_FOUND ? 0 :
-        si, st);
-    goto out;
-  }
-  cc = avcodec_alloc_context3 (codec);
-  pkt = av_packet_alloc ();
-  fr = av_frame_alloc ();
-  if (!cc || !pkt || !fr) {
-    c = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
-    goto out;
-  }
-  ret = avcodec_parameters_to_context (cc, fc->streams[si]->codecpar);
-  if (ret >= 0)
-    ret = avcodec_open2 (cc, codec, NULL);
-  if (ret < 0) {
-    c = fail (path, "cannot open the decoder", ret, st);
-    goto out;
-  }
-  while ((ret = av_read_frame (fc, pkt)) >= 0) {
-    if (pkt->stream_index == si) {
-      ret = avcodec_send_packet (cc, pkt);
+  while ((ret = av_read_frame (f.fc, f.pkt)) >= 0) {
+    if (f.pkt->stream_index == f.stream) {
+      ret = avcodec_send_packet (f.cc, f.pkt);
       if (ret < 0 && ret != AVERROR (EAGAIN)) {
-        av_packet_unref (pkt);
+        av_packet_unref (f.pkt);
         c = fail (path, "decode error (truncated or corrupt data?)", ret,
             st);
         goto out;
       }
-      c = take_frames (&d, cc, fr, st);
+      c = take_frames (&d, f.cc, f.fr, st);
     }
-    av_packet_unref (pkt);
+    av_packet_unref (f.pkt);
     if (c != DLNN_OK)
       goto out;
   }
@@ -210,8 +178,8 @@ dt_audio_load (const char *path, int rate, float **pcm, size_t *n,
     c = fail (path, "read error (truncated file?)", ret, st);
     goto out;
   }
-  avcodec_send_packet (cc, NULL);
-  c = take_frames (&d, cc, fr, st);
+  avcodec_send_packet (f.cc, NULL);
+  c = take_frames (&d, f.cc, f.fr, st);
   if (c == DLNN_OK && d.swr)
     c = convert (&d, NULL, st);
   if (c == DLNN_OK && d.n == 0)
@@ -227,9 +195,6 @@ out:
   }
   swr_free (&d.swr);
   av_channel_layout_uninit (&d.in_layout);
-  av_frame_free (&fr);
-  av_packet_free (&pkt);
-  avcodec_free_context (&cc);
-  avformat_close_input (&fc);
+  dt_avfile_close (&f);
   return c;
 }

@@ -3,14 +3,13 @@
  * (grey sources) or RGB24 (everything else). Labels are the indices of the
  * class sub-folder names in sorted (strcmp) order. */
 #include "dltrain.h"
+#include "avfile.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -93,11 +92,8 @@ list_dir (const char *dir, int want_dirs, char ***out, int *n,
 static dlnn_code
 av_fail (const char *path, const char *what, int err, dlnn_status * st)
 {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-  if (err < 0)
-    av_strerror (err, buf, sizeof (buf));
-  return dlnn_status_set (st, DLNN_ERR_FORMAT, "cannot decode '%s': %s%s%s",
-      path, what, buf[0] ? ": " : "", buf);
+  const dt_avfile f = { .path = path, .kind = "" };
+  return dt_avfile_fail (&f, what, err, st);
 }
 
 static int
@@ -115,54 +111,29 @@ static dlnn_code
 decode_image (const char *path, dt_image * im, uint8_t ** pixels,
     dlnn_status * st)
 {
-  AVFormatContext *fc = NULL;
-  AVCodecContext *cc = NULL;
-  AVPacket *pkt = NULL;
-  AVFrame *fr = NULL;
+  dt_avfile f;
+  AVFrame *fr;
   struct SwsContext *sws = NULL;
-  const AVCodec *codec;
-  int ret, si, got = 0;
+  int ret = 0, got = 0;
   dlnn_code c = DLNN_OK;
 
   *pixels = NULL;
-  ret = avformat_open_input (&fc, path, NULL, NULL);
-  if (ret < 0)
-    return av_fail (path, "cannot open", ret, st);
-  ret = avformat_find_stream_info (fc, NULL);
-  if (ret < 0) {
-    c = av_fail (path, "no stream information", ret, st);
+  c = dt_avfile_open (&f, path, AVMEDIA_TYPE_VIDEO, "", "cannot open",
+      "no image stream", st);
+  if (c != DLNN_OK)
     goto out;
-  }
-  si = av_find_best_stream (fc, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-  if (si < 0 || !codec) {
-    c = av_fail (path, "no image stream", si, st);
-    goto out;
-  }
-  cc = avcodec_alloc_context3 (codec);
-  pkt = av_packet_alloc ();
-  fr = av_frame_alloc ();
-  if (!cc || !pkt || !fr) {
-    c = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
-    goto out;
-  }
-  ret = avcodec_parameters_to_context (cc, fc->streams[si]->codecpar);
-  if (ret >= 0)
-    ret = avcodec_open2 (cc, codec, NULL);
-  if (ret < 0) {
-    c = av_fail (path, "cannot open the decoder", ret, st);
-    goto out;
-  }
-  while (!got && (ret = av_read_frame (fc, pkt)) >= 0) {
-    if (pkt->stream_index == si) {
-      ret = avcodec_send_packet (cc, pkt);
-      if (ret >= 0 && avcodec_receive_frame (cc, fr) >= 0)
+  fr = f.fr;
+  while (!got && (ret = av_read_frame (f.fc, f.pkt)) >= 0) {
+    if (f.pkt->stream_index == f.stream) {
+      ret = avcodec_send_packet (f.cc, f.pkt);
+      if (ret >= 0 && avcodec_receive_frame (f.cc, fr) >= 0)
         got = 1;
     }
-    av_packet_unref (pkt);
+    av_packet_unref (f.pkt);
   }
   if (!got) {
-    avcodec_send_packet (cc, NULL);
-    if (avcodec_receive_frame (cc, fr) >= 0)
+    avcodec_send_packet (f.cc, NULL);
+    if (avcodec_receive_frame (f.cc, fr) >= 0)
       got = 1;
   }
   if (!got) {
@@ -207,10 +178,7 @@ out:
     *pixels = NULL;
   }
   sws_freeContext (sws);
-  av_frame_free (&fr);
-  av_packet_free (&pkt);
-  avcodec_free_context (&cc);
-  avformat_close_input (&fc);
+  dt_avfile_close (&f);
   return c;
 }
 
