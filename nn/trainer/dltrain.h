@@ -140,6 +140,16 @@ void dt_progress_update (dt_progress * p, int done, int images,
     double loss);
 void dt_progress_end (dt_progress * p);
 
+/* ---- random.c ---- */
+
+/* a[i] = a permutation of 0..n-1 (Fisher-Yates with @r). */
+void dt_permutation (int *a, int n, dlnn_rng * r);
+/* SpecAugment (Park et al. 2019, without time warping) on @x, @frames
+ * rows of @bands: @masks frequency masks of 0..7 bands, then @masks time
+ * masks of 0..min(frames / 10, 20) frames, filled with fill[band]. */
+void dt_spec_augment (float *x, int frames, int bands, const float *fill,
+    int masks, dlnn_rng * r);
+
 /* ---- history, plot.c ---- */
 
 typedef struct dt_epoch_stats

@@ -99,14 +99,7 @@ train_epoch (dt_fit_ctx * c, int epoch, dt_epoch_stats * es)
     dlnn_set_threads (threads);
     return st->code ? st->code : DLNN_ERR_NOMEM;
   }
-  for (int i = 0; i < c->n_train; i++)
-    c->order[i] = i;
-  for (int i = c->n_train - 1; i > 0; i--) {
-    int j = (int) dlnn_rng_below (&c->state.rng, (uint32_t) i + 1);
-    int t = c->order[i];
-    c->order[i] = c->order[j];
-    c->order[j] = t;
-  }
+  dt_permutation (c->order, c->n_train, &c->state.rng);
   dt_progress_start (&pr, !o->quiet, c->spe);
   for (b = 0; b < c->spe; b++) {
     float loss;

@@ -182,15 +182,8 @@ dt_fit_setup_data (dt_fit_ctx * c)
     free (perm);
     return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
   }
-  for (int i = 0; i < n; i++)
-    perm[i] = i;
   dlnn_rng_seed (&rng, dt_mix_seed (o->seed, 0x5b117));
-  for (int i = n - 1; i > 0; i--) {
-    int j = (int) dlnn_rng_below (&rng, (uint32_t) i + 1);
-    int t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
+  dt_permutation (perm, n, &rng);
   memcpy (c->val_idx, perm, (size_t) c->n_val * sizeof (int));
   memcpy (c->train_idx, perm + c->n_val, (size_t) c->n_train * sizeof (int));
   free (perm);

@@ -92,14 +92,7 @@ train_epoch (dt_speech_ctx * c, int epoch, dt_epoch_stats * es)
   dlnn_code r = DLNN_OK;
   int b = 0, done = 0;
 
-  for (int i = 0; i < c->n_batches; i++)
-    c->border[i] = i;
-  for (int i = c->n_batches - 1; i > 0; i--) {
-    int j = (int) dlnn_rng_below (&c->state.rng, (uint32_t) i + 1);
-    int t = c->border[i];
-    c->border[i] = c->border[j];
-    c->border[j] = t;
-  }
+  dt_permutation (c->border, c->n_batches, &c->state.rng);
   dlnn_exec_seed (c->e, dt_mix_seed (o->seed, 0xd0000 + (uint64_t) epoch));
   dt_progress_start (&pr, !o->quiet, c->n_batches);
   for (b = 0; b < c->n_batches; b++) {

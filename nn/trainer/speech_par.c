@@ -90,35 +90,6 @@ dt_speech_par_init (dt_speech_ctx * c, int k)
   return DLNN_OK;
 }
 
-#define SPEC_MAX_BANDS 7
-#define SPEC_MAX_FRAMES 20
-
-static void
-spec_augment (const dt_speech_ctx * c, float *x, int frames, dlnn_rng * r)
-{
-  const int M = c->cfg.n_mels;
-  const int tmax = frames / 10 < SPEC_MAX_FRAMES ? frames / 10 :
-      SPEC_MAX_FRAMES;
-
-  for (int k = 0; k < c->o->spec_masks; k++) {
-    int w = (int) dlnn_rng_below (r, SPEC_MAX_BANDS + 1);
-    int m0;
-    if (w > M)
-      w = M;
-    m0 = (int) dlnn_rng_below (r, (uint32_t) (M - w + 1));
-    for (int t = 0; t < frames; t++)
-      for (int m = m0; m < m0 + w; m++)
-        x[(int64_t) t * M + m] = c->mean[m];
-  }
-  for (int k = 0; k < c->o->spec_masks && tmax > 0; k++) {
-    int w = (int) dlnn_rng_below (r, (uint32_t) tmax + 1);
-    int t0 = (int) dlnn_rng_below (r, (uint32_t) (frames - w + 1));
-    for (int t = t0; t < t0 + w; t++)
-      for (int m = 0; m < M; m++)
-        x[(int64_t) t * M + m] = c->mean[m];
-  }
-}
-
 /* Forward, CTC loss (mean over the shard) and backward of one shard. */
 static dlnn_code
 shard_run (dt_speech_shard * s)
@@ -146,7 +117,8 @@ shard_run (dt_speech_shard * s)
         (size_t) u->frames * M * sizeof (float));
     if (c->o->spec_masks > 0) {
       dlnn_rng_seed (&rng, dt_mix_seed (s->seed, (uint64_t) (s->first + i)));
-      spec_augment (c, in->data + (int64_t) i * T * M, u->frames, &rng);
+      dt_spec_augment (in->data + (int64_t) i * T * M, u->frames,
+          c->cfg.n_mels, c->mean, c->o->spec_masks, &rng);
     }
     s->in_lens[i] = dt_speech_out_frames (u->frames);
     s->tgt_lens[i] = u->n_labels;

@@ -182,15 +182,8 @@ load_data (tag_ctx * c)
     perm = malloc ((size_t) n * sizeof (int));
     if (!perm)
       return dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++)
-      perm[i] = i;
     dlnn_rng_seed (&rng, dt_mix_seed (o->seed, 0x5b117));
-    for (int i = n - 1; i > 0; i--) {
-      int j = (int) dlnn_rng_below (&rng, (uint32_t) i + 1);
-      int t = perm[i];
-      perm[i] = perm[j];
-      perm[j] = t;
-    }
+    dt_permutation (perm, n, &rng);
     memset (&c->train, 0, sizeof (c->train));
     r = subset (&all, perm, nv, &c->val, st);
     if (r == DLNN_OK)
@@ -358,36 +351,6 @@ setup_model (tag_ctx * c)
 
 /* ---- training ---- */
 
-#define SPEC_MAX_BANDS 7
-#define SPEC_MAX_FRAMES 20
-
-/* SpecAugment: c->o->spec_masks frequency and time masks on patch @x,
- * filled with the band means. */
-static void
-spec_mask (tag_ctx * c, float *x)
-{
-  const int t = c->train.t, m = c->train.m;
-  const int tmax = t / 10 < SPEC_MAX_FRAMES ? t / 10 : SPEC_MAX_FRAMES;
-
-  for (int k = 0; k < c->o->spec_masks; k++) {
-    int w = (int) dlnn_rng_below (&c->rng, SPEC_MAX_BANDS + 1);
-    int b0;
-    if (w > m)
-      w = m;
-    b0 = (int) dlnn_rng_below (&c->rng, (uint32_t) (m - w + 1));
-    for (int f = 0; f < t; f++)
-      for (int b = b0; b < b0 + w; b++)
-        x[(int64_t) f * m + b] = c->mean[b];
-  }
-  for (int k = 0; k < c->o->spec_masks && tmax > 0; k++) {
-    int w = (int) dlnn_rng_below (&c->rng, (uint32_t) tmax + 1);
-    int f0 = (int) dlnn_rng_below (&c->rng, (uint32_t) (t - w + 1));
-    for (int f = f0; f < f0 + w; f++)
-      for (int b = 0; b < m; b++)
-        x[(int64_t) f * m + b] = c->mean[b];
-  }
-}
-
 /* Copies patch @src into @dst with a random gain and time shift, then the
  * SpecAugment masks. */
 static void
@@ -414,7 +377,8 @@ augment_copy (tag_ctx * c, float *dst, const float *src)
     for (int b = 0; b < m; b++)
       d[b] = s[b] * mul + add;
   }
-  spec_mask (c, dst);
+  dt_spec_augment (dst, c->train.t, c->train.m, c->mean, c->o->spec_masks,
+      &c->rng);
 }
 
 static dlnn_code
@@ -431,14 +395,7 @@ train_epoch (tag_ctx * c, int epoch, dt_epoch_stats * es)
   dlnn_code r = DLNN_OK;
   int b;
 
-  for (int i = 0; i < c->train.n; i++)
-    c->order[i] = i;
-  for (int i = c->train.n - 1; i > 0; i--) {
-    int j = (int) dlnn_rng_below (&c->rng, (uint32_t) i + 1);
-    int t = c->order[i];
-    c->order[i] = c->order[j];
-    c->order[j] = t;
-  }
+  dt_permutation (c->order, c->train.n, &c->rng);
   dt_progress_start (&pr, !o->quiet, c->spe);
   for (b = 0; b < c->spe; b++) {
     dlnn_tensor *in = dlnn_exec_input (c->e, 0);
