@@ -54,4 +54,25 @@ void dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
     const void *pack_ctx, float beta, float *c, int64_t ldc,
     const dlnn_gemm_epilogue * ep, int threads);
 
+/* B read in place through a table of row offsets (a direct convolution
+ * over a padded copy of its input): B(k, j) = b[off[k] + j] for j in
+ * [0, n); whole vectors are read, so b[off[k] + j] must be readable up
+ * to j < n rounded up to 16 (the values past n are not used). Of the n
+ * virtual columns, C gets those with
+ * j % row_len < row_valid, compacted: column j goes to C column
+ * (j / row_len) * row_valid + j % row_len (the pad columns computed at
+ * the end of each output row are dropped). */
+typedef struct dlnn_gemm_indirect
+{
+  const float *b;
+  const int64_t *off;           /* k entries */
+  int64_t row_len, row_valid;
+} dlnn_gemm_indirect;
+
+/* C = epilogue (A * B) with A m x k row major (row stride lda) and B
+ * indirect; C row stride ldc. */
+void dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const dlnn_gemm_indirect * ind, float *c, int64_t ldc,
+    const dlnn_gemm_epilogue * ep, int threads);
+
 #endif

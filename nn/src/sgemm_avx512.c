@@ -464,6 +464,165 @@ gemm_job (void *arg, int64_t begin, int64_t end)
   }
 }
 
+/* ---- B in place through row offsets (dlnn_sgemm_avx512_ind) ---- */
+
+/* Where the vectors of one panel of virtual columns go in C: vector v
+ * starts at C column dst[v] and keeps the lanes in keep[v] (the columns
+ * of an output row's padding and those past n are dropped). */
+typedef struct ind_cols
+{
+  int64_t dst[4];
+  __mmask16 keep[4];
+} ind_cols;
+
+/* Stores vector @v of an accumulator row (bias and activation) at C row
+ * @c, compacting its kept lanes. By value: an accumulator whose address
+ * is taken stays in memory through the k loop. */
+static inline __attribute__((always_inline)) void
+store_vec_ind (float *restrict c, __m512 x, int v, const ind_cols * ic,
+    const dlnn_gemm_epilogue * ep, float bias)
+{
+  __mmask16 keep = ic->keep[v];
+
+  if (ep->bias)
+    x = _mm512_add_ps (x, _mm512_set1_ps (bias));
+  if (ep->act == DLNN_GEMM_ACT_CLAMP)
+    x = _mm512_min_ps (_mm512_max_ps (x, _mm512_set1_ps (ep->lo)),
+        _mm512_set1_ps (ep->hi));
+  else if (ep->act == DLNN_GEMM_ACT_SILU)
+    x = dlnn_silu_avx512 (x);
+  if (keep == 0xffff)
+    _mm512_storeu_ps (c + ic->dst[v], x);
+  else if (keep) {
+    /* compress in a register (the memory form is slow on AMD) */
+    int cnt = __builtin_popcount (keep);
+    _mm512_mask_storeu_ps (c + ic->dst[v], (__mmask16) ((1u << cnt) - 1),
+        _mm512_maskz_compress_ps (keep, x));
+  }
+}
+
+/* The 6 x (nv * 16) kernel over all k steps with B(kk, j) at
+ * b[off[kk] + j], whole vectors (a masked load in the loop would keep GCC
+ * from holding the accumulators in registers). */
+static inline __attribute__((always_inline)) void
+kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
+    const float *restrict b, const int64_t * restrict off,
+    float *restrict c, int64_t ldc, int mr,
+    const ind_cols * ic, const dlnn_gemm_epilogue * ep, int64_t row)
+{
+  __m512 c0[4], c1[4], c2[4], c3[4], c4[4], c5[4];
+  const float *a0 = a, *a1 = mr > 1 ? a + lda : a,
+      *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a,
+      *a4 = mr > 4 ? a + 4 * lda : a, *a5 = mr > 5 ? a + 5 * lda : a;
+
+  for (int v = 0; v < 4; v++) {
+    c0[v] = _mm512_setzero_ps ();
+    c1[v] = c0[v];
+    c2[v] = c0[v];
+    c3[v] = c0[v];
+    c4[v] = c0[v];
+    c5[v] = c0[v];
+  }
+  for (int64_t kk = 0; kk < k; kk++) {
+    const float *bk = b + off[kk];
+    __m512 bv[4], x;
+    for (int v = 0; v < nv; v++)
+      bv[v] = _mm512_loadu_ps (bk + v * 16);
+#define ROW(acc, p) \
+    x = _mm512_set1_ps (p[kk]); \
+    for (int v = 0; v < nv; v++) \
+      acc[v] = _mm512_fmadd_ps (x, bv[v], acc[v]);
+    ROW (c0, a0) ROW (c1, a1) ROW (c2, a2) ROW (c3, a3) ROW (c4, a4)
+    ROW (c5, a5)
+#undef ROW
+  }
+#define STORE(r, acc) \
+  if (mr > r) \
+    for (int v = 0; v < nv; v++) \
+      store_vec_ind (c + r * ldc, acc[v], v, ic, ep, \
+          ep->bias ? ep->bias[row + r] : 0.0f);
+  STORE (0, c0) STORE (1, c1) STORE (2, c2) STORE (3, c3) STORE (4, c4)
+  STORE (5, c5)
+#undef STORE
+}
+
+#define KERNEL_IND_INSTANCE(nv) \
+static void \
+kernel_ind_##nv (int64_t k, const float *a, int64_t lda, const float *b, \
+    const int64_t * off, float *c, int64_t ldc, int mr, \
+    const ind_cols * ic, const dlnn_gemm_epilogue * ep, int64_t row) \
+{ \
+  kernel_ind (nv, k, a, lda, b, off, c, ldc, mr, ic, ep, row); \
+}
+KERNEL_IND_INSTANCE (1)
+KERNEL_IND_INSTANCE (2)
+KERNEL_IND_INSTANCE (3)
+KERNEL_IND_INSTANCE (4)
+#undef KERNEL_IND_INSTANCE
+
+typedef void (*kernel_ind_fn) (int64_t k, const float *a, int64_t lda,
+    const float *b, const int64_t * off, float *c,
+    int64_t ldc, int mr, const ind_cols * ic,
+    const dlnn_gemm_epilogue * ep, int64_t row);
+
+static const kernel_ind_fn kernels_ind[4] = {
+  kernel_ind_1, kernel_ind_2, kernel_ind_3, kernel_ind_4
+};
+
+typedef struct ind_args
+{
+  int64_t m, n, k;
+  const float *a;
+  int64_t lda, ldc;
+  float *c;
+  dlnn_gemm_indirect ind;
+  dlnn_gemm_epilogue ep;
+  int64_t npanels, msplit;
+} ind_args;
+
+/* C column of virtual column j. */
+static inline int64_t
+ind_col (const dlnn_gemm_indirect * ind, int64_t j)
+{
+  int64_t r = j % ind->row_len;
+
+  return (j / ind->row_len) * ind->row_valid
+      + (r < ind->row_valid ? r : ind->row_valid);
+}
+
+static void
+ind_job (void *arg, int64_t begin, int64_t end)
+{
+  const ind_args *g = arg;
+  const int64_t mblocks = (g->m + MR - 1) / MR;
+
+  for (int64_t it = begin; it < end; it++) {
+    int64_t jp = it / g->msplit, part = it % g->msplit;
+    int64_t j0 = jp * NR, w = g->n - j0 < NR ? g->n - j0 : NR;
+    int nv = (int) ((w + 15) / 16);
+    int64_t ib0 = mblocks * part / g->msplit;
+    int64_t ib1 = mblocks * (part + 1) / g->msplit;
+    ind_cols ic;
+
+    for (int v = 0; v < nv; v++) {
+      int64_t jv = j0 + v * 16;
+      unsigned keep = 0;
+      ic.dst[v] = ind_col (&g->ind, jv);
+      for (int t = 0; t < 16; t++)
+        if (jv + t < g->n && (jv + t) % g->ind.row_len < g->ind.row_valid)
+          keep |= 1u << t;
+      ic.keep[v] = (__mmask16) keep;
+    }
+    for (int64_t ib = ib0; ib < ib1; ib++) {
+      int64_t i0 = ib * MR;
+      int mr = (int) (g->m - i0 < MR ? g->m - i0 : MR);
+      kernels_ind[nv - 1] (g->k, g->a + i0 * g->lda, g->lda, g->ind.b + j0,
+          g->ind.off, g->c + i0 * g->ldc, g->ldc, mr, &ic, &g->ep,
+          i0);
+    }
+  }
+}
+
 /* y[i] = alpha * A[i, :] . x + beta * y[i] for rows [0, m): four rows at
  * a time along k (1.3-1.7x OpenBLAS's AVX2 sgemv on the 384x128 to
  * 768x256 recurrent matrices of an RNN step, which sit in L2). */
@@ -578,6 +737,40 @@ dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
 }
 
 void
+dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const dlnn_gemm_indirect * ind, float *c, int64_t ldc,
+    const dlnn_gemm_epilogue * ep, int threads)
+{
+  static const dlnn_gemm_epilogue none = { NULL, DLNN_GEMM_ACT_NONE, 0, 0 };
+  ind_args g;
+  int64_t mblocks = (m + MR - 1) / MR, items;
+
+  if (m <= 0 || n <= 0 || k <= 0)
+    return;
+  memset (&g, 0, sizeof (g));
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = lda;
+  g.c = c;
+  g.ldc = ldc;
+  g.ind = *ind;
+  g.ep = ep ? *ep : none;
+  g.npanels = (n + NR - 1) / NR;
+  g.msplit = 1;
+  if (threads > 1 && g.npanels < 4 * threads)
+    while (g.msplit < mblocks && g.msplit < threads
+        && (g.npanels * g.msplit) % threads)
+      g.msplit++;
+  items = g.npanels * g.msplit;
+  if (threads > 1 && 2.0 * (double) m * (double) n * (double) k >= 2e6)
+    dlnn_parallel_for (items, 1, ind_job, &g);
+  else
+    ind_job (&g, 0, items);
+}
+
+void
 dlnn_sgemm_avx512_ep (int trans_a, int trans_b, int64_t m, int64_t n,
     int64_t k, float alpha, const float *a, int64_t lda, const float *b,
     int64_t ldb, float beta, float *c, int64_t ldc,
@@ -636,6 +829,13 @@ void
 dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
     float alpha, const float *a, int64_t lda, dlnn_gemm_pack_fn pack,
     const void *pack_ctx, float beta, float *c, int64_t ldc,
+    const dlnn_gemm_epilogue * ep, int threads)
+{
+}
+
+void
+dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const dlnn_gemm_indirect * ind, float *c, int64_t ldc,
     const dlnn_gemm_epilogue * ep, int threads)
 {
 }

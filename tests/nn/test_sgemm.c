@@ -2,7 +2,8 @@
  * dlnn_sgemm (nn/src/blas.c) against a naive double-precision product,
  * over shapes that exercise every row and column tail, both layouts of A
  * and B, alpha/beta, leading dimensions wider than the matrices, K
- * across several blocks, and both thread counts. */
+ * across several blocks, and both thread counts; the variant with B
+ * read in place through row offsets (direct convolutions). */
 #include "dlnn-test.h"
 #include "op.h"
 #include "sgemm.h"
@@ -187,6 +188,87 @@ test_epilogue (void)
     }
 }
 
+/* B read in place through row offsets (dlnn_sgemm_avx512_ind): rows of B
+ * scattered in a buffer at random offsets, virtual output rows of
+ * row_len columns of which row_valid are stored compactly, every row
+ * and column tail, with and without the epilogue, 1 and 2 threads; C is
+ * NaN-filled with guard values around it that must stay untouched. */
+static void
+test_indirect (void)
+{
+  static const int shp[][5] = {
+    /* m, rows, row_len, row_valid, k */
+    {64, 55, 57, 55, 144}, {7, 3, 20, 17, 5}, {13, 1, 64, 64, 27},
+    {6, 9, 9, 7, 300}, {100, 2, 130, 112, 64}, {1, 4, 16, 1, 3},
+    {31, 5, 3, 3, 11}
+  };
+  if (!dlnn_sgemm_avx512_usable ())
+    return;
+  for (size_t s = 0; s < sizeof (shp) / sizeof (shp[0]); s++)
+    for (int act = 0; act < 3; act++)
+      for (int th = 1; th <= 2; th++) {
+        int m = shp[s][0], rows = shp[s][1], rl = shp[s][2];
+        int rv = shp[s][3], k = shp[s][4];
+        int n = (rows - 1) * rl + rv, nc = rows * rv;
+        int64_t span = (int64_t) k * (n + 40) + 16, *off = malloc (8 * k);
+        float *a = malloc (sizeof (float) * m * k);
+        float *b = malloc (sizeof (float) * span);
+        float *c = malloc (sizeof (float) * (m * nc + 32));
+        float *bias = malloc (4 * m);
+        dlnn_gemm_epilogue ep = { bias, act, -0.3f, 0.4f };
+        dlnn_gemm_indirect ind;
+        double worst = 0.0;
+        int guard_ok = 1;
+
+        for (int i = 0; i < m * k; i++)
+          a[i] = frand () * 0.2f;
+        for (int64_t i = 0; i < span; i++)
+          b[i] = frand () * 0.2f;
+        /* row p of B at a shuffled, overlapping, unaligned offset */
+        for (int p = 0; p < k; p++)
+          off[p] = (int64_t) ((p * 7919) % k) * (n + 40)
+              + (p * 13) % 37;
+        for (int i = 0; i < m; i++)
+          bias[i] = frand ();
+        for (int i = 0; i < m * nc + 32; i++)
+          c[i] = i < 16 || i >= m * nc + 16 ? 12345.0f : NAN;
+        ind.b = b;
+        ind.off = off;
+        ind.row_len = rl;
+        ind.row_valid = rv;
+        dlnn_sgemm_avx512_ind (m, n, k, a, k, &ind, c + 16, nc,
+            act ? &ep : NULL, th);
+        for (int i = 0; i < 16; i++)
+          guard_ok &= c[i] == 12345.0f && c[m * nc + 16 + i] == 12345.0f;
+        for (int i = 0; i < m; i++)
+          for (int q = 0; q < nc; q++) {
+            int64_t j = (int64_t) (q / rv) * rl + q % rv;
+            double x = act ? bias[i] : 0.0, mag = fabs (x), e;
+            for (int p = 0; p < k; p++) {
+              x += (double) a[i * k + p] * b[off[p] + j];
+              mag += fabs ((double) a[i * k + p] * b[off[p] + j]);
+            }
+            if (act == DLNN_GEMM_ACT_CLAMP)
+              x = x < -0.3 ? -0.3 : x > 0.4 ? 0.4 : x;
+            else if (act == DLNN_GEMM_ACT_SILU)
+              x = x / (1.0 + exp (-x));
+            /* relative to the sum of |terms| (cancellation) */
+            e = fabs (c[16 + i * nc + q] - x) / (mag + 1e-6);
+            if (!(e <= worst))
+              worst = isnan (e) ? INFINITY : e;
+          }
+        CHECK_MSG (worst < 1e-5 && guard_ok,
+            "m %d n %d (rows of %d, %d kept) k %d act %d threads %d: "
+            "error %g of the sum of |terms|, guards %s", m, n, rl, rv, k, act, th, worst,
+            guard_ok ? "intact" : "overwritten");
+        free (a);
+        free (b);
+        free (c);
+        free (bias);
+        free (off);
+      }
+}
+
 int
 main (void)
 {
@@ -194,5 +276,6 @@ main (void)
   DLNN_RUN (test_kernel_one_thread);
   DLNN_RUN (test_kernel_two_threads);
   DLNN_RUN (test_dispatch);
+  DLNN_RUN (test_indirect);
   return dlnn_test_summary ();
 }

@@ -79,6 +79,24 @@ void dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
     const float *w, const float *b, const struct dlnn_fused_act *act,
     float *y, float *ws);
 
+/* Forward through libdlnn's own GEMM kernel (conv_own.c; only when
+ * dlnn_sgemm_own ()): with B packed from the input per panel, or read in
+ * place from a padded, phase-split copy of the input in a workspace of
+ * dlnn_conv_direct_workspace () floats ("direct"). Both add the bias b
+ * (or NULL) and apply the fused activation @act. dlnn_conv_direct_chosen
+ * says whether the direct way is eligible and expected to be faster
+ * (DLNN_CONV_DIRECT=0 / 1 in the environment: never / whenever
+ * eligible, for measurements). */
+int dlnn_conv_direct_eligible (const conv_geom * g);
+int dlnn_conv_direct_chosen (const conv_geom * g);
+size_t dlnn_conv_direct_workspace (const conv_geom * g);
+void dlnn_conv_direct_forward (const conv_geom * g, const float *x,
+    const float *w, const float *b, const struct dlnn_fused_act *act,
+    float *y, float *ws);
+void dlnn_conv_own_gemm_forward (const conv_geom * g, const float *x,
+    const float *w, const float *b, const struct dlnn_fused_act *act,
+    float *y);
+
 /* y += b per output channel; db += sums of dy per output channel. */
 void dlnn_conv_bias_forward (const conv_job * j);
 void dlnn_conv_bias_backward (const conv_job * j);

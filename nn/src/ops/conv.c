@@ -8,7 +8,10 @@
  * At inference, 3x3 stride-1 convolutions whose weights are a graph
  * parameter use Winograd F(2x2, 3x3) (conv_winograd.c) with the filter
  * transform cached in the node (see conv_priv); 3x3 and 5x5 depthwise
- * ones with stride 1 or 2 use conv_depthwise.c.
+ * ones with stride 1 or 2 use conv_depthwise.c. Where libdlnn's own
+ * AVX-512 GEMM runs (conv_own.c), the others skip the im2col buffer:
+ * kernels larger than 1x1 read B in place from a padded, stride-phase
+ * split copy of the input ("direct"), 1x1 ones pack B per panel.
  * Backward: dW += dY * col^T, dcol = W^T * dY followed by col2im into dX,
  * dB = sum of dY. */
 #include "conv-private.h"
@@ -274,19 +277,22 @@ conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
   conv_priv *p = n->priv;
   conv_geom g;
   int64_t nb;
-  size_t wws;
+  size_t wws, dws;
 
   if (conv_geom_get (n, in[0], in[1], dlnn_op_in (n, in, 2), &g, NULL))
     return 0;
   if (dlnn_conv_depthwise_fast_eligible (&g))
     return dlnn_conv_depthwise_fast_workspace (&g);
+  dws = dlnn_conv_direct_chosen (&g) ? dlnn_conv_direct_workspace (&g) : 0;
+  if (dws < g.ws)
+    dws = g.ws;
   if (training) {
     if (p->wino_u)
       atomic_store (&p->wino_state, WINO_OFF);
-    return g.ws;
+    return dws;
   }
   wws = wino_plan (n, &g, &nb);
-  return wws > g.ws ? wws : g.ws;
+  return wws > dws ? wws : dws;
 }
 
 static dlnn_code
@@ -298,42 +304,6 @@ check_workspace (const dlnn_node * n, const dlnn_op_ctx * ctx, size_t need,
         "workspace of %zu floats is smaller than the %zu needed",
         ctx->workspace ? ctx->workspace_size : 0, need);
   return DLNN_OK;
-}
-
-/* Forward through libdlnn's own GEMM kernel, one product per image and
- * group with B packed straight from the input (no im2col buffer) and the
- * bias added at the store. */
-static void
-conv_own_gemm (const conv_geom * g, const float *x, const float *w,
-    const float *bias, const dlnn_fused_act * act, float *y)
-{
-  int threads = dlnn_get_threads ();
-  int clamp = act->kind == DLNN_FUSED_RELU || act->kind == DLNN_FUSED_CLIP;
-  int silu = act->kind == DLNN_FUSED_SWISH;
-
-  for (int64_t ni = 0; ni < g->n; ni++)
-    for (int64_t gi = 0; gi < g->group; gi++) {
-      const float *xg = x + (ni * g->c + gi * g->cg) * g->hw;
-      const float *wg = w + gi * g->mg * g->kc;
-      float *yg = y + (ni * g->m + gi * g->mg) * g->ohw;
-      dlnn_gemm_epilogue ep = { bias ? bias + gi * g->mg : NULL,
-        clamp ? DLNN_GEMM_ACT_CLAMP : silu ? DLNN_GEMM_ACT_SILU
-            : DLNN_GEMM_ACT_NONE,
-        act->kind == DLNN_FUSED_CLIP ? act->lo : 0.0f,
-        act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY
-      };
-
-      if (g->pointwise)
-        dlnn_sgemm_avx512_ep (0, 0, g->mg, g->ohw, g->kc, 1.0f, wg, g->kc,
-            xg, g->hw, 0.0f, yg, g->ohw, &ep, threads);
-      else {
-        conv_pack p = { g, xg };
-        dlnn_sgemm_avx512_ex (0, g->mg, g->ohw, g->kc, 1.0f, wg, g->kc,
-            dlnn_conv_pack_b, &p, 0.0f, yg, g->ohw, &ep, threads);
-      }
-    }
-  if (!clamp && !silu)
-    dlnn_fused_act_apply_par (act, y, g->n * g->m * g->ohw);
 }
 
 static dlnn_code
@@ -371,8 +341,13 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     return DLNN_OK;
   }
   if (!g.depthwise && g.mg >= 4 && g.ohw >= 16 && dlnn_sgemm_own ()) {
-    conv_own_gemm (&g, x, w, b ? b->data : NULL,
-        &((conv_priv *) n->priv)->act, y);
+    const dlnn_fused_act *act = &((conv_priv *) n->priv)->act;
+    if (dlnn_conv_direct_chosen (&g) && ctx->workspace
+        && ctx->workspace_size >= dlnn_conv_direct_workspace (&g))
+      dlnn_conv_direct_forward (&g, x, w, b ? b->data : NULL, act, y,
+          ctx->workspace);
+    else
+      dlnn_conv_own_gemm_forward (&g, x, w, b ? b->data : NULL, act, y);
     return DLNN_OK;
   }
   memset (&job, 0, sizeof (job));
