@@ -141,6 +141,15 @@ dlnn_conv_winograd_cached (const dlnn_node * n)
  * Winograd wins, 0.29 against 0.39-0.44 ms). */
 #define WINO_MIN_IN_CHANNELS 32
 
+/* Where the own GEMM's direct convolution runs (conv_own.c), Winograd
+ * only from 48 input channels: squeezenet1_1 features.6/7 expand3x3, 32
+ * -> 128 channels on 27x27, 0.35 ms Winograd, 0.25-0.27 ms direct
+ * (dlnn_bench per node, 1 thread, two runs); at 48 and 64 channels
+ * Winograd still wins (squeezenet features.9-12 on 13x13: 0.13 / 0.20
+ * against 0.15 / 0.26 ms; resnet18 layer2/3: 0.77-0.88 against 1.08-1.15
+ * ms), and resnet18 layer1 (64 -> 64 on 56x56) is the same either way. */
+#define WINO_DIRECT_MIN_IN_CHANNELS 48
+
 /* Winograd workspace of @g and images per chunk, 0 when the cached path
  * does not apply to this node and shape. */
 static size_t
@@ -151,6 +160,8 @@ wino_plan (const dlnn_node * n, const conv_geom * g, int64_t * nb)
   if (!p->wino_u || !dlnn_conv_winograd_eligible (g)
       || ((g->w.oh + 1) / 2) * ((g->w.ow + 1) / 2) < WINO_MIN_TILES
       || g->c < WINO_MIN_IN_CHANNELS)
+    return 0;
+  if (g->c < WINO_DIRECT_MIN_IN_CHANNELS && dlnn_conv_direct_eligible (g))
     return 0;
   *nb = dlnn_conv_winograd_chunk (g, conv_cap_floats);
   return dlnn_conv_winograd_workspace (g, *nb);
