@@ -23,6 +23,10 @@
 #include "sgemm.h"
 #include "dlnn/exec.h"
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -150,6 +154,44 @@ typedef struct fill_job
   float *t;
 } fill_job;
 
+/* dst[j] = src[j * stride] for j < n. Stride 2 (the stride-2 layers'
+ * phases) deinterleaves 16 floats at a time: element-wise it was 40 % of
+ * resnet18's 7x7/2 stem. */
+static inline void
+copy_strided (float *restrict dst, const float *restrict src, int64_t n,
+    int64_t stride)
+{
+  int64_t j = 0;
+
+  if (stride == 1) {
+    for (; j < n; j++)
+      dst[j] = src[j];
+    return;
+  }
+#ifdef __AVX2__
+  /* loads reach src[2j + 15]: stop while that is below 2 (n - 1) */
+  if (stride == 2)
+    for (; j + 8 < n; j += 8) {
+      __m256 a = _mm256_loadu_ps (src + 2 * j);
+      __m256 b = _mm256_loadu_ps (src + 2 * j + 8);
+      /* per 128-bit lane a0 a2 b0 b2, then the lanes' 64-bit halves in
+       * order */
+      __m256 e = _mm256_shuffle_ps (a, b, _MM_SHUFFLE (2, 0, 2, 0));
+      _mm256_storeu_ps (dst + j, _mm256_castpd_ps (_mm256_permute4x64_pd
+              (_mm256_castps_pd (e), _MM_SHUFFLE (3, 1, 2, 0))));
+    }
+#endif
+  for (; j < n; j++)
+    dst[j] = src[j * stride];
+}
+
+static inline void
+zero_floats (float *dst, int64_t n)
+{
+  for (int64_t j = 0; j < n; j++)
+    dst[j] = 0.0f;
+}
+
 /* Planes of input channels [c0, c1). */
 static void
 fill_planes (void *arg, int64_t c0, int64_t c1)
@@ -177,17 +219,13 @@ fill_planes (void *arg, int64_t c0, int64_t c1)
           const float *src;
 
           if (r < 0 || r >= w->ih) {
-            memset (dst, 0, (size_t) d->wq * sizeof (float));
+            zero_floats (dst, d->wq);
             continue;
           }
           src = f->x + (c * w->ih + r) * w->iw + b;
-          memset (dst, 0, (size_t) jlo * sizeof (float));
-          if (w->sw == 1)
-            memcpy (dst + jlo, src + jlo, (size_t) (jhi - jlo) * sizeof (float));
-          else
-            for (int64_t j = jlo; j < jhi; j++)
-              dst[j] = src[j * w->sw];
-          memset (dst + jhi, 0, (size_t) (d->wq - jhi) * sizeof (float));
+          zero_floats (dst, jlo);
+          copy_strided (dst + jlo, src + jlo * w->sw, jhi - jlo, w->sw);
+          zero_floats (dst + jhi, d->wq - jhi);
         }
       }
 }
