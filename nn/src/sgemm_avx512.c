@@ -30,6 +30,18 @@
 
 #define MR 6
 #define NR 64
+
+/* The next row block's A, a line of each row per 16 steps of k: when A
+ * is not in the caches (the weights of a 7x7 layer, read once per
+ * inference, after the rest of the network evicted them) the hardware
+ * prefetcher does not keep six row streams ahead of the kernel. Prefetch
+ * never faults, so the block after the last one may be named. */
+#define PREFETCH_NEXT_A(p, lda, kk) do { \
+      const char *pn_ = (const char *) ((p) + MR * (lda) + (kk)); \
+      const int64_t st_ = (lda) * (int64_t) sizeof (float); \
+      for (int r_ = 0; r_ < MR; r_++) \
+        _mm_prefetch (pn_ + r_ * st_, _MM_HINT_T0); \
+    } while (0)
 #ifndef KC
 #define KC 192
 #endif
@@ -201,6 +213,8 @@ kernel (int nv, int ta, int64_t kc, const float *restrict a, int64_t lda,
 
     for (int64_t kk = 0; kk < kc; kk++) {
       __m512 b[4], x;
+      if ((kk & 15) == 0)
+        PREFETCH_NEXT_A (a, lda, kk);
       for (int v = 0; v < nv; v++)
         b[v] = _mm512_load_ps (bp + v * 16);
       bp += ldb;
@@ -351,6 +365,7 @@ kernel_dot (int nv, int64_t kc, const float *restrict a, int64_t lda,
       d5 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mk, a5 + kk), bc_, d5); \
     } while (0)
   for (; kk + 16 <= kc; kk += 16) {
+    PREFETCH_NEXT_A (a, lda, kk);
     DOT ((__mmask16) 0xffff);
 #pragma GCC unroll 16
     for (int u = 0; u < 16; u++)
@@ -526,6 +541,8 @@ kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
   for (int64_t kk = 0; kk < k; kk++) {
     const float *bk = b + off[kk];
     __m512 bv[4], x;
+    if ((kk & 15) == 0)
+      PREFETCH_NEXT_A (a, lda, kk);
     for (int v = 0; v < nv; v++)
       bv[v] = _mm512_loadu_ps (bk + v * 16);
 #define ROW(acc, p) \
