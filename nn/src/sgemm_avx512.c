@@ -472,6 +472,16 @@ gemm_job (void *arg, int64_t begin, int64_t end)
         const float *a = g->ta ? g->a + k0 * g->lda + i0
             : g->a + i0 * g->lda + k0;
         sm.row = i0;
+        if (sm.first && j0 + 2 * NR <= g->n)
+          /* this block's C in the next panel, for writing: the hardware
+           * does not prefetch stores to many rows at once, and with small
+           * K the kernel waits for them (mobilenet_v2 features.2 1x1
+           * 16 -> 96 on 112x112 in the network: 0.65-0.84 -> 0.29-0.33 ms
+           * per node) */
+          for (int r = 0; r < mr; r++)
+            for (int v = 0; v < NR; v += 16)
+              _mm_prefetch ((const char *) (g->c + (i0 + r) * g->ldc + j0
+                      + NR + v), _MM_HINT_ET0);
         fn (kc, a, g->lda, bp, g->c + i0 * g->ldc + j0, g->ldc, mr, last,
             &sm);
       }
@@ -633,6 +643,14 @@ ind_job (void *arg, int64_t begin, int64_t end)
     for (int64_t ib = ib0; ib < ib1; ib++) {
       int64_t i0 = ib * MR;
       int mr = (int) (g->m - i0 < MR ? g->m - i0 : MR);
+      if (j0 + 2 * NR <= g->n) {
+        /* this block's C in the next panel, for writing (see gemm_job) */
+        int64_t nd = ind_col (&g->ind, j0 + NR);
+        for (int r = 0; r < mr; r++)
+          for (int v = 0; v < NR; v += 16)
+            _mm_prefetch ((const char *) (g->c + (i0 + r) * g->ldc + nd + v),
+                _MM_HINT_ET0);
+      }
       kernels_ind[nv - 1] (g->k, g->a + i0 * g->lda, g->lda, g->ind.b + j0,
           g->ind.off, g->c + i0 * g->ldc, g->ldc, mr, &ic, &g->ep,
           i0);
