@@ -66,6 +66,14 @@ gemv_part (void *arg, int64_t begin, int64_t end)
         j->y + begin * j->incy, j->incy);
 }
 
+/* A GEMV from cache takes about 20 ps a multiply-add; a hand-over to
+ * the pool and back, 3 to 5 us (dlnn_bench --sgemm 1,N,K --threads 1 / 2:
+ * 384 x 128 2.0 / 4.9 us, 1024 x 256 10.4 / 11.6 us, 1000 x 1280 62.6 /
+ * 53.0 us with 8192 multiply-adds a part). Parts of 256k multiply-adds
+ * (about 5 us) leave the classifiers of resnet18 / mobilenet_v2 split and
+ * the GEMVs of small layers on one thread. */
+#define GEMV_PART_MACS 262144
+
 static void
 gemv (int trans, int rows, int cols, float alpha, const float *a, int lda,
     const float *x, int incx, float beta, float *y, int incy)
@@ -74,9 +82,9 @@ gemv (int trans, int rows, int cols, float alpha, const float *a, int lda,
   int64_t outs = trans ? cols : rows, other = trans ? rows : cols;
 
   if (dlnn_sgemm_own () && dlnn_get_threads () > 1)
-    /* parts of at least 64 outputs and 32k multiply-adds */
-    dlnn_parallel_for (outs, 64 + 8192 / (other ? other : 1), gemv_part,
-        &j);
+    /* parts of at least 64 outputs and GEMV_PART_MACS multiply-adds */
+    dlnn_parallel_for (outs, 64 + GEMV_PART_MACS / (other ? other : 1),
+        gemv_part, &j);
   else
     gemv_part (&j, 0, outs);
 }

@@ -126,20 +126,99 @@ dlnn_rnn_tanh (float x)
   return dlnn_vtanhf (x);
 }
 
-/* rows x @n columns of out = a[rows, k] * w[n, k]^T (@lda row stride of
- * a, @ldo of out): one GEMV per row when there are few rows (streaming,
- * batch 1), where sgemm would repack @w on every time step. */
-static inline void
-dlnn_rnn_matmul_wt (int64_t rows, int64_t n, int64_t k, const float *a,
-    int64_t lda, const float *w, float *out, int64_t ldo)
+/* The AVX-512 kernels (rnn_avx512.c), only when dlnn_rnn_pack_usable ()
+ * (the CPU has AVX-512 and libdlnn's own GEMM is in use; rnn.c):
+ * - dlnn_rnn_packed_size: floats of a packed m x k matrix;
+ * - dlnn_rnn_pack: packs the m = g * n rows (a, u0 + c) (a < g, c < n)
+ *   of R (rows of k floats, row (a, u) at (a * h + u) * k): the gate rows
+ *   of hidden units [u0, u0 + n) (g 1, h = n = m, u0 0: all of an m x k
+ *   matrix);
+ * - dlnn_rnn_gemv: y[16 v0, min (16 v1, m)) (+= with @acc) = R x for
+ *   the blocks [v0, v1) of 16 outputs;
+ * - dlnn_rnn_sigmoid_add_avx512: g[j] = sigmoid (g[j] + rb[j]) (rb NULL:
+ *   sigmoid (g[j])), j < n;
+ * - dlnn_rnn_gru_state_avx512: one batch row of a GRU step once z and r
+ *   are activated (g = z r h): with @lin (linear_before_reset)
+ *   lin = rb[2H..3H) + rbh (rbh may be NULL), h = tanh (g_h + r . lin);
+ *   without, h = tanh (g_h + rb[2H..3H)); then g_h = h and
+ *   hc = (1 - z) . h + z . hp;
+ * - dlnn_rnn_gru_lbr_avx512: hidden units [0, n) of one batch row of a
+ *   GRU step with linear_before_reset: g the gate row at the first unit
+ *   (projections z r h at g, g + gs, g + 2 gs), y their products with
+ *   H' (z r h at y, y + n, y + 2 n): z, r, h activated into g,
+ *   lin = y_h + rbh (rbh may be NULL), new state hc;
+ * - dlnn_rnn_lstm_avx512: the same for an LSTM without peepholes (i o f
+ *   c at g + a gs and y + a n): activated gates into g, new cell cc and
+ *   state hc from the previous cell cp. */
+int dlnn_rnn_pack_usable (void);
+size_t dlnn_rnn_packed_size (int64_t m, int64_t k);
+void dlnn_rnn_pack (const float *r, int64_t k, int g, int64_t h, int64_t u0,
+    int64_t n, float *packed);
+void dlnn_rnn_gemv (const float *packed, int64_t m, int64_t k, int64_t v0,
+    int64_t v1, const float *x, float *y, int acc);
+void dlnn_rnn_sigmoid_add_avx512 (float *g, const float *rb, int64_t n);
+void dlnn_rnn_gru_state_avx512 (int64_t h, float *g, const float *rb,
+    const float *rbh, const float *hp, float *lin, float *hc);
+void dlnn_rnn_gru_lbr_avx512 (int64_t n, float *g, int64_t gs,
+    const float *y, const float *rbh, const float *hp, float *lin,
+    float *hc);
+void dlnn_rnn_lstm_avx512 (int64_t n, float *g, int64_t gs, const float *y,
+    const float *cp, float *cc, float *hc);
+
+#define DLNN_RNN_MAX_PARTS 8
+
+/* The recurrence of one direction at inference on the packed path, split
+ * by hidden units into parts that run concurrently
+ * (dlnn_parallel_steps): part p owns the units [u[p], u[p + 1]), the
+ * gate rows of R for them (packed[p], g * n_p rows) and the scratch of
+ * their products (y[p], batch rows of ys[p] floats). One part on one
+ * thread, or when a part would have too little work per step. */
+typedef struct dlnn_rnn_split
 {
-  if (rows <= 2) {
-    for (int64_t r = 0; r < rows; r++)
-      dlnn_sgemv ((int) n, (int) k, w, (int) k, a + r * lda, out + r * ldo);
-  } else {
-    dlnn_sgemm (0, 1, (int) rows, (int) n, (int) k, 1.0f, a, (int) lda, w,
-        (int) k, 0.0f, out, (int) ldo);
-  }
+  int parts;
+  int64_t u[DLNN_RNN_MAX_PARTS + 1];
+  float *packed[DLNN_RNN_MAX_PARTS];
+  float *y[DLNN_RNN_MAX_PARTS];
+  int64_t ys[DLNN_RNN_MAX_PARTS];
+} dlnn_rnn_split;
+
+/* Whether the split path runs this geometry (packed kernels usable, batch
+ * at most 4); the workspace floats it needs; setting up @sp for the
+ * recurrent weights @r of one direction (G H x H) in @buf, packing them. */
+int dlnn_rnn_split_usable (const dlnn_rnn_geom * geo);
+size_t dlnn_rnn_split_size (const dlnn_rnn_geom * geo);
+void dlnn_rnn_split_init (dlnn_rnn_split * sp, const dlnn_rnn_geom * geo,
+    const float *r, float *buf);
+
+/* What sets the time of a step on the split path (dlnn_parallel_steps'
+ * key) */
+static inline int64_t
+dlnn_rnn_split_key (const dlnn_rnn_geom * geo, int parts)
+{
+  return ((geo->h * 8 + geo->b) * 8 + geo->g) * 64 + parts;
 }
+
+/* A recurrent weight matrix: R rows [m) x k (row major, row stride k)
+ * and, when the packed kernel is usable, its packed copy in the
+ * workspace. */
+typedef struct dlnn_rnn_mat
+{
+  const float *w;
+  float *packed;                /* NULL: row-major products */
+  int64_t m, k;
+} dlnn_rnn_mat;
+
+/* Sets up @r for @w (m x k) with @buf (dlnn_rnn_mat_size floats of the
+ * workspace) and packs it when usable. */
+void dlnn_rnn_mat_init (dlnn_rnn_mat * r, const float *w, int64_t m,
+    int64_t k, float *buf);
+
+/* Workspace floats dlnn_rnn_mat_init needs for an m x k matrix. */
+size_t dlnn_rnn_mat_size (int64_t m, int64_t k);
+
+/* out[b, 0..m) (+= with @acc) = R x[b] for @rows rows of x (row stride
+ * @ldx) into rows of @out (stride @ldo). */
+void dlnn_rnn_matvec (const dlnn_rnn_mat * r, int64_t rows, const float *x,
+    int64_t ldx, float *out, int64_t ldo, int acc);
 
 #endif

@@ -14,6 +14,7 @@
  * term H' Rh^T + Rbh (rows x H). In training it lives in the saved region
  * (backward reads it), at inference in the workspace. */
 #include "rnn.h"
+#include "parallel.h"
 
 typedef struct gru_sizes
 {
@@ -29,7 +30,15 @@ gru_sizes_get (const dlnn_node * n, const dlnn_rnn_geom * geo, gru_sizes * z)
   size_t rows = (size_t) geo->rows, h = (size_t) geo->h, b = (size_t) geo->b;
 
   z->state = rows * 3 * h + rows * h + (p->linear_before_reset ? rows * h : 0);
-  z->fwd_scratch = b * 3 * h + 2 * b * h;
+  /* rh (batch x 3H), h (batch x H), r . H' (batch x H), packed R; on
+   * the split path h and the split */
+  if (p->linear_before_reset && dlnn_rnn_split_usable (geo))
+    z->fwd_scratch = b * h + dlnn_rnn_split_size (geo);
+  else
+    z->fwd_scratch = b * 3 * h + 2 * b * h + (p->linear_before_reset
+        ? dlnn_rnn_mat_size (3 * geo->h, geo->h)
+        : dlnn_rnn_mat_size (2 * geo->h, geo->h)
+        + dlnn_rnn_mat_size (geo->h, geo->h));
   z->bwd = rows * 3 * h + rows * h + 3 * b * h;
 }
 
@@ -67,6 +76,77 @@ gru_saved (const dlnn_node * n, const dlnn_tensor * const *in,
   return (size_t) geo.d * z.state;
 }
 
+/* Gates of one batch row with linear_before_reset: g holds the input
+ * projection (z r h), rb = H' R^T; writes the activated gates, lin and
+ * the new state @hc. */
+static inline void
+gru_gates_lbr (int64_t h, float *restrict g, const float *restrict rb,
+    const float *restrict rbh, const float *restrict hp, float *restrict lin,
+    float *restrict hc)
+{
+  /* z and r are contiguous: one vectorised loop over 2h */
+  for (int64_t j = 0; j < 2 * h; j++)
+    g[j] = dlnn_rnn_sigmoid (g[j] + rb[j]);
+  if (rbh)
+    for (int64_t j = 0; j < h; j++)
+      lin[j] = rb[2 * h + j] + rbh[j];
+  else
+    for (int64_t j = 0; j < h; j++)
+      lin[j] = rb[2 * h + j];
+  for (int64_t j = 0; j < h; j++) {
+    float hh = dlnn_rnn_tanh (g[2 * h + j] + g[h + j] * lin[j]);
+    g[2 * h + j] = hh;
+    hc[j] = hh + g[j] * (hp[j] - hh);
+  }
+}
+
+/* The split path (rnn.h, linear_before_reset): one direction's steps
+ * with the hidden units in parts. */
+typedef struct gru_job
+{
+  const dlnn_node *n;
+  const dlnn_rnn_geom *geo;
+  int64_t d;
+  float *gates, *hprev, *lin, *hlast;
+  const float *rbh;
+  float *y, *yh;                /* outputs' data or NULL */
+  dlnn_rnn_split sp;
+} gru_job;
+
+/* split or not (dlnn_parallel_steps), shared by all GRU nodes */
+static dlnn_steps_stat gru_steps;
+
+static void
+gru_step (void *arg, int64_t s, int part)
+{
+  const gru_job *j = arg;
+  const dlnn_rnn_geom *geo = j->geo;
+  const int64_t h = geo->h, gh = 3 * h;
+  const int64_t u0 = j->sp.u[part], nu = j->sp.u[part + 1] - u0;
+  int64_t t = dlnn_rnn_time (j->n, geo, j->d, s);
+  int64_t tn = s + 1 < geo->t ? dlnn_rnn_time (j->n, geo, j->d, s + 1) : -1;
+
+  for (int64_t b = 0; b < geo->b; b++) {
+    int64_t row = t * geo->ts + b * geo->bs;
+    const float *hp = j->hprev + row * h;
+    float *yb = j->sp.y[part] + b * j->sp.ys[part];
+    float *hc = tn >= 0 ? j->hprev + (tn * geo->ts + b * geo->bs) * h
+        : j->hlast + b * h;
+
+    dlnn_rnn_gemv (j->sp.packed[part], 3 * nu, h, 0, (3 * nu + 15) / 16, hp,
+        yb, 0);
+    dlnn_rnn_gru_lbr_avx512 (nu, j->gates + row * gh + u0, h, yb,
+        j->rbh ? j->rbh + u0 : NULL, hp + u0, j->lin + row * h + u0,
+        hc + u0);
+    if (j->y)
+      memcpy (j->y + dlnn_rnn_y_off (j->n, geo, t, j->d, b) + u0, hc + u0,
+          (size_t) nu * sizeof (float));
+    if (tn < 0 && j->yh)
+      memcpy (j->yh + dlnn_rnn_state_off (j->n, geo, j->d, b) + u0,
+          hc + u0, (size_t) nu * sizeof (float));
+  }
+}
+
 /* One direction. */
 static void
 gru_forward_dir (const dlnn_node * n, const dlnn_tensor * const *in,
@@ -83,60 +163,81 @@ gru_forward_dir (const dlnn_node * n, const dlnn_tensor * const *in,
   float *gates = state, *hprev = gates + geo->rows * gh;
   float *lin = hprev + geo->rows * h;
   float *rh = scratch, *hcur = rh + nb * gh, *rhp = hcur + nb * h;
+  float *pk = rhp + nb * h;
+  const int simd = dlnn_rnn_pack_usable ();
+  dlnn_rnn_mat rzr, rhh;
 
   /* Rbz, Rbr always and Rbh without linear_before_reset go in the
    * projection */
   dlnn_rnn_project (n, in, geo, d, lbr ? 3u : 7u, gates);
   dlnn_rnn_load_state (n, dlnn_op_in (n, in, DLNN_RNN_H0), geo, d,
       dlnn_rnn_time (n, geo, d, 0), hprev);
+  if (lbr && dlnn_rnn_split_usable (geo)) {
+    gru_job j = { n, geo, d, gates, hprev, lin, scratch, rbh,
+      y ? y->data : NULL, yh ? yh->data : NULL
+    };
+    dlnn_rnn_split_init (&j.sp, geo, rd, scratch + nb * h);
+    dlnn_parallel_steps (geo->t, j.sp.parts, gru_step, &j, &gru_steps,
+        dlnn_rnn_split_key (geo, j.sp.parts));
+    return;
+  }
+  if (lbr) {
+    dlnn_rnn_mat_init (&rzr, rd, gh, h, pk);
+  } else {
+    dlnn_rnn_mat_init (&rzr, rd, 2 * h, h, pk);
+    dlnn_rnn_mat_init (&rhh, rd + 2 * h * h, h, h,
+        pk + dlnn_rnn_mat_size (2 * h, h));
+  }
 
   for (int64_t s = 0; s < geo->t; s++) {
     int64_t t = dlnn_rnn_time (n, geo, d, s);
+    int64_t tn = s + 1 < geo->t ? dlnn_rnn_time (n, geo, d, s + 1) : -1;
     const float *hp_t = hprev + t * geo->ts * h;
 
-    dlnn_rnn_matmul_wt (nb, lbr ? gh : 2 * h, h, hp_t, geo->bs * h, rd, rh,
-        gh);
-    for (int64_t b = 0; b < nb; b++) {
-      int64_t row = t * geo->ts + b * geo->bs;
-      float *g = gates + row * gh, *rb = rh + b * gh;
-      const float *hp = hprev + row * h;
-      /* z and r are contiguous: one vectorised loop over 2h */
-      for (int64_t j = 0; j < 2 * h; j++)
-        g[j] = dlnn_rnn_sigmoid (g[j] + rb[j]);
-      if (lbr) {
-        float *lr = lin + row * h;
-        for (int64_t j = 0; j < h; j++)
-          lr[j] = rb[2 * h + j] + (rbh ? rbh[j] : 0.0f);
-        for (int64_t j = 0; j < h; j++)
-          g[2 * h + j] = dlnn_rnn_tanh (g[2 * h + j] + g[h + j] * lr[j]);
-      } else {
+    dlnn_rnn_matvec (&rzr, nb, hp_t, geo->bs * h, rh, gh, 0);
+    if (!lbr) {
+      for (int64_t b = 0; b < nb; b++) {
+        int64_t row = t * geo->ts + b * geo->bs;
+        float *g = gates + row * gh, *rb = rh + b * gh;
+        const float *hp = hprev + row * h;
+        if (simd)
+          dlnn_rnn_sigmoid_add_avx512 (g, rb, 2 * h);
+        else
+          for (int64_t j = 0; j < 2 * h; j++)
+            g[j] = dlnn_rnn_sigmoid (g[j] + rb[j]);
         for (int64_t j = 0; j < h; j++)
           rhp[b * h + j] = g[h + j] * hp[j];
       }
+      dlnn_rnn_matvec (&rhh, nb, rhp, h, rh + 2 * h, gh, 0);
     }
-    if (!lbr)
-      dlnn_rnn_matmul_wt (nb, h, h, rhp, h, rd + 2 * h * h, rh + 2 * h, gh);
     for (int64_t b = 0; b < nb; b++) {
       int64_t row = t * geo->ts + b * geo->bs;
-      float *g = gates + row * gh, *hc = hcur + b * h;
+      float *g = gates + row * gh;
       const float *hp = hprev + row * h;
-      if (!lbr)
-        for (int64_t j = 0; j < h; j++)
-          g[2 * h + j] = dlnn_rnn_tanh (g[2 * h + j] + rh[b * gh + 2 * h
-                  + j]);
-      for (int64_t j = 0; j < h; j++)
-        hc[j] = (1.0f - g[j]) * g[2 * h + j] + g[j] * hp[j];
+      /* the new state goes straight into the next step's H' */
+      float *hc = tn >= 0 ? hprev + (tn * geo->ts + b * geo->bs) * h
+          : hcur + b * h;
+      if (simd) {
+        if (lbr)
+          dlnn_rnn_sigmoid_add_avx512 (g, rh + b * gh, 2 * h);
+        dlnn_rnn_gru_state_avx512 (h, g, rh + b * gh, rbh, hp,
+            lbr ? lin + row * h : NULL, hc);
+      } else if (lbr) {
+        gru_gates_lbr (h, g, rh + b * gh, rbh, hp, lin + row * h, hc);
+      } else {
+        const float *rb = rh + b * gh + 2 * h;
+        for (int64_t j = 0; j < h; j++) {
+          float hh = dlnn_rnn_tanh (g[2 * h + j] + rb[j]);
+          g[2 * h + j] = hh;
+          hc[j] = hh + g[j] * (hp[j] - hh);
+        }
+      }
       if (y)
         memcpy (y->data + dlnn_rnn_y_off (n, geo, t, d, b), hc,
             (size_t) h * sizeof (float));
-      if (s + 1 < geo->t) {
-        int64_t tn = dlnn_rnn_time (n, geo, d, s + 1);
-        memcpy (hprev + (tn * geo->ts + b * geo->bs) * h, hc,
-            (size_t) h * sizeof (float));
-      } else if (yh) {
+      if (tn < 0 && yh)
         memcpy (yh->data + dlnn_rnn_state_off (n, geo, d, b), hc,
             (size_t) h * sizeof (float));
-      }
     }
   }
 }
