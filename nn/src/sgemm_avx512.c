@@ -27,6 +27,7 @@
 #include <math.h>
 
 #include "ops/silu_simd.h"
+#include "simd_transpose.h"
 
 #define MR 6
 #define NR 64
@@ -59,36 +60,6 @@ typedef struct gemm_args
   dlnn_gemm_epilogue ep;
   int64_t npanels, msplit;      /* work items: npanels * msplit */
 } gemm_args;
-
-/* r[i][j] <- r[j][i] for a 16 x 16 block: pairs of rows interleaved,
- * then 4-float groups, then 128-bit lanes. */
-static inline __attribute__((always_inline)) void
-transpose16 (__m512 * r)
-{
-  __m512 t[16], u[16];
-
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
-  }
-  /* u[4i + q], lane L: element 4L + q of rows 4i .. 4i + 3 */
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_shuffle_ps (t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm512_shuffle_ps (t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int q = 0; q < 4; q++) {
-    __m512 v0 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0x44);
-    __m512 v1 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0xEE);
-    __m512 w0 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0x44);
-    __m512 w1 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0xEE);
-    r[q] = _mm512_shuffle_f32x4 (v0, w0, 0x88);
-    r[4 + q] = _mm512_shuffle_f32x4 (v0, w0, 0xDD);
-    r[8 + q] = _mm512_shuffle_f32x4 (v1, w1, 0x88);
-    r[12 + q] = _mm512_shuffle_f32x4 (v1, w1, 0xDD);
-  }
-}
 
 /* B of a plain product (the pack context of dlnn_sgemm_avx512). */
 typedef struct matrix_b
@@ -140,7 +111,7 @@ pack_matrix_b (const void *ctx, int64_t k0, int64_t kc, int64_t j0,
           r[jj] = jj < jn ? _mm512_maskz_loadu_ps (mk,
               g->b + (j0 + v * 16 + jj) * g->ldb + k0 + u0)
               : _mm512_setzero_ps ();
-        transpose16 (r);
+        dlnn_transpose16_avx512 (r);
         for (int64_t t = 0; t < un; t++)
           _mm512_store_ps (bp + (u0 + t) * ld + v * 16, r[t]);
       }
@@ -704,6 +675,29 @@ dlnn_sgemv_avx512 (int64_t m, int64_t k, float alpha, const float *a,
 
 #pragma GCC pop_options
 
+/* Runs @job over the work items of @npanels column panels: with few
+ * panels the row blocks are split too, into the fewest parts (*msplit,
+ * set before the job runs) that give every thread the same number of
+ * items (each part packs its panels of B again). One thread below 2
+ * MFLOP. */
+static void
+run_items (int64_t npanels, int64_t mblocks, double flops, int threads,
+    int64_t * msplit, dlnn_par_fn job, void *arg)
+{
+  int64_t items;
+
+  *msplit = 1;
+  if (threads > 1 && npanels < 4 * threads)
+    while (*msplit < mblocks && *msplit < threads
+        && (npanels * *msplit) % threads)
+      (*msplit)++;
+  items = npanels * *msplit;
+  if (threads > 1 && flops >= 2e6)
+    dlnn_parallel_for (items, 1, job, arg);
+  else
+    job (arg, 0, items);
+}
+
 int
 dlnn_sgemm_avx512_usable (void)
 {
@@ -727,7 +721,6 @@ dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
 {
   static const dlnn_gemm_epilogue none = { NULL, DLNN_GEMM_ACT_NONE, 0, 0 };
   gemm_args g;
-  int64_t mblocks = (m + MR - 1) / MR, items;
 
   if (m <= 0 || n <= 0)
     return;
@@ -762,19 +755,8 @@ dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
   g.pack_ctx = pack_ctx;
   g.ep = *ep;
   g.npanels = (n + NR - 1) / NR;
-  /* few panels: split the rows too, into the fewest parts that give
-   * every thread the same number of items (each part packs its panels of
-   * B again) */
-  g.msplit = 1;
-  if (threads > 1 && g.npanels < 4 * threads)
-    while (g.msplit < mblocks && g.msplit < threads
-        && (g.npanels * g.msplit) % threads)
-      g.msplit++;
-  items = g.npanels * g.msplit;
-  if (threads > 1 && 2.0 * (double) m * (double) n * (double) k >= 2e6)
-    dlnn_parallel_for (items, 1, gemm_job, &g);
-  else
-    gemm_job (&g, 0, items);
+  run_items (g.npanels, (m + MR - 1) / MR, 2.0 * m * (double) n * k,
+      threads, &g.msplit, gemm_job, &g);
 }
 
 void
@@ -784,7 +766,6 @@ dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
 {
   static const dlnn_gemm_epilogue none = { NULL, DLNN_GEMM_ACT_NONE, 0, 0 };
   ind_args g;
-  int64_t mblocks = (m + MR - 1) / MR, items;
 
   if (m <= 0 || n <= 0 || k <= 0)
     return;
@@ -799,16 +780,8 @@ dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
   g.ind = *ind;
   g.ep = ep ? *ep : none;
   g.npanels = (n + NR - 1) / NR;
-  g.msplit = 1;
-  if (threads > 1 && g.npanels < 4 * threads)
-    while (g.msplit < mblocks && g.msplit < threads
-        && (g.npanels * g.msplit) % threads)
-      g.msplit++;
-  items = g.npanels * g.msplit;
-  if (threads > 1 && 2.0 * (double) m * (double) n * (double) k >= 2e6)
-    dlnn_parallel_for (items, 1, ind_job, &g);
-  else
-    ind_job (&g, 0, items);
+  run_items (g.npanels, (m + MR - 1) / MR, 2.0 * m * (double) n * k,
+      threads, &g.msplit, ind_job, &g);
 }
 
 void

@@ -31,35 +31,9 @@
 #pragma GCC target("avx512f,fma")
 #include <immintrin.h>
 
+#include "simd_transpose.h"
+
 #define MAX_PANEL 16            /* blocks */
-
-/* r[i][j] <- r[j][i] for a 16 x 16 block */
-static inline __attribute__((always_inline)) void
-transpose16 (__m512 * r)
-{
-  __m512 t[16], u[16];
-
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_shuffle_ps (t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm512_shuffle_ps (t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm512_shuffle_ps (t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int q = 0; q < 4; q++) {
-    __m512 v0 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0x44);
-    __m512 v1 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0xEE);
-    __m512 w0 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0x44);
-    __m512 w1 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0xEE);
-    r[q] = _mm512_shuffle_f32x4 (v0, w0, 0x88);
-    r[4 + q] = _mm512_shuffle_f32x4 (v0, w0, 0xDD);
-    r[8 + q] = _mm512_shuffle_f32x4 (v1, w1, 0x88);
-    r[12 + q] = _mm512_shuffle_f32x4 (v1, w1, 0xDD);
-  }
-}
 
 static inline __mmask16
 mask_of (int64_t left)
@@ -104,7 +78,7 @@ dlnn_rnn_pack (const float *r, int64_t k, int g, int64_t h, int64_t u0,
         for (int i = 0; i < 16; i++)
           v[i] = row[i] ? _mm512_maskz_loadu_ps (mk, row[i] + j0)
               : _mm512_setzero_ps ();
-        transpose16 (v);
+        dlnn_transpose16_avx512 (v);
         for (int64_t c = 0; c < nc; c++)
           _mm512_storeu_ps (dst + (j0 + c) * ld, v[c]);
       }
