@@ -407,16 +407,13 @@ static const pool_case pool_cases[] = {
   {"1-D ceil cip", 1, 2, 2, 1, 10, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, 1, 1},
 };
 
+/* A pooling node of case @k with a random input. */
 static void
-run_pool_case (const pool_case * k, int is_max)
+pool_setup (oc * cp, const pool_case * k, int is_max)
 {
   oc c;
   int r = k->rank;
-  int64_t oh, ow;
-  char label[128];
 
-  snprintf (label, sizeof (label), "%s %s", is_max ? "MaxPool" :
-      "AveragePool", k->label);
   oc_begin (&c, is_max ? "MaxPool" : "AveragePool", "pool1", 1, 0, 1);
   if (r == 2) {
     dlnn_node_set_ints (c.g, c.ni, "kernel_shape", 2, D (k->kh, k->kw));
@@ -435,6 +432,20 @@ run_pool_case (const pool_case * k, int is_max)
     dlnn_node_set_int (c.g, c.ni, "ceil_mode", 1);
   if (!is_max)
     dlnn_node_set_int (c.g, c.ni, "count_include_pad", k->cip);
+  *cp = c;
+}
+
+static void
+run_pool_case (const pool_case * k, int is_max)
+{
+  oc c;
+  int r = k->rank;
+  int64_t oh, ow;
+  char label[128];
+
+  snprintf (label, sizeof (label), "%s %s", is_max ? "MaxPool" :
+      "AveragePool", k->label);
+  pool_setup (&c, k, is_max);
   pool_out_size (k, &oh, &ow);
   /* training (argmax saved) and inference give the same values */
   for (int training = 0; training < 2; training++) {
@@ -460,6 +471,41 @@ test_pool_forward (void)
   for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++) {
     run_pool_case (&pool_cases[i], 1);
     run_pool_case (&pool_cases[i], 0);
+  }
+}
+
+/* NaN in the input: inference (the value-only kernels of pool_max.c)
+ * gives what training's argmax loop gives, NaN where it gives NaN. */
+static void
+test_maxpool_nan (void)
+{
+  for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++) {
+    const pool_case *k = &pool_cases[i];
+    float *y[2] = { NULL, NULL };
+    int64_t size = 0, bad = -1;
+    oc c;
+
+    pool_setup (&c, k, 1);
+    for (int64_t j = 0; j < c.in[0]->size; j++)
+      if (j % 7 == 3 || j % 11 == 0)
+        ((float *) c.in[0]->data)[j] = NAN;
+    for (int training = 0; training < 2; training++) {
+      CHECK_OK (oc_prepare (&c, training), &c.st);
+      CHECK_OK (oc_forward (&c), &c.st);
+      size = c.out[0]->size;
+      y[training] = malloc (sizeof (float) * (size_t) size);
+      memcpy (y[training], c.out[0]->data, sizeof (float) * (size_t) size);
+    }
+    for (int64_t j = 0; j < size && bad < 0; j++)
+      if (isnan (y[0][j]) != isnan (y[1][j])
+          || (!isnan (y[0][j]) && y[0][j] != y[1][j]))
+        bad = j;
+    CHECK_MSG (bad < 0, "MaxPool %s with NaNs: output %lld inference %g, "
+        "training %g", k->label, (long long) bad, bad < 0 ? 0.0 :
+        y[0][bad], bad < 0 ? 0.0 : y[1][bad]);
+    free (y[0]);
+    free (y[1]);
+    oc_end (&c);
   }
 }
 
@@ -1339,6 +1385,7 @@ main (void)
   DLNN_RUN (test_conv_chunking);
   DLNN_RUN (test_conv_errors);
   DLNN_RUN (test_pool_forward);
+  DLNN_RUN (test_maxpool_nan);
   DLNN_RUN (test_pool_errors);
   DLNN_RUN (test_global_pool);
   DLNN_RUN (test_gemm_forward);
