@@ -43,8 +43,14 @@ a random low-pass (so band-limited sources do not give their tag away).
 
 Splits are made per source: a music track, effect file, synthesis voice or
 recording is in exactly one of train, val and bench (never frames of one
-track in two splits). The bench split (music tracks, effects and applause
-kept out of training and validation) is written as bench/*.wav with
+track in two splits). Validation holds out whole kinds of sound, as the
+bench does: the non-bench effects of the original pool go to train or val
+by family (effect_family: LinCity's Water1..5 or TraficHigh/Low are one
+family; split_effects), EXTRA_NOISE by numbered family, and val's real
+applause is another package's crowd (OpenSFX) than training's (LinCity),
+so that validation figures measure sounds never trained on. The bench
+split (music tracks, effects and applause kept out of training and
+validation) is written as bench/*.wav with
 bench.tsv ("path<TAB>tag") for bench/bench-tags.py, which adds the real
 recorded speech of pocketsphinx-testdata (goforward, numbers, something,
 librivox). Sources added later (EXTRA_NOISE, EXTRA_MUSIC_GLOBS) go to
@@ -96,8 +102,11 @@ OPENSFX = "/usr/share/games/openttd/baseset/opensfx/opensfx.cat"
 ETR = "/usr/share/games/etr/sounds/"
 # real applause, whole files per split; the bench gets two different
 # crowds (one of them the band-limited frozen-bubble clip)
-APPLAUSE = {"train": [LINCITY + "SportsCroud1.wav", "opensfx:29"],
-            "val": [LINCITY + "SportsCroud2.wav"],
+# (val: a crowd of another package, as the bench's frozen-bubble one is,
+# not a sibling of a training recording)
+APPLAUSE = {"train": [LINCITY + "SportsCroud1.wav", LINCITY +
+                      "SportsCroud2.wav"],
+            "val": ["opensfx:29"],
             "bench": [LINCITY + "SportsCroud3.wav",
                       "/usr/share/games/frozen-bubble/snd/applause.ogg"]}
 # OpenSFX entries (openttd-opensfx, CC-BY / CC0) that are machine, vehicle,
@@ -194,6 +203,30 @@ def split_trainval (path, pool):
   fams = sorted (set (_family (f) for f in pool),
                  key=lambda k: hashlib.sha1 (k.encode ()).hexdigest ())
   return "val" if fams.index (_family (path)) % 4 == 1 else "train"
+
+
+def effect_family (path):
+  """The kind of sound an effect of the original pool (LinCity, OpenSFX,
+  ETR, Sonic Pi) is: LinCity's numbered and graded variants (Water1,
+  Water3, TraficHigh2, TraficLow1, PowerCoalMed, WindMillHTech1) are one
+  family (Water, Trafic, PowerCoal, WindMill); every other file is its
+  own."""
+  if path.startswith (LINCITY):
+    base = os.path.splitext (os.path.basename (path))[0]
+    return "lincity:" + re.sub (r"(HTech|High|Low|Light|Med|Full|Empty|On"
+                                r"|Off|Takeoff)?[0-9]*$", "", base)
+  return path
+
+
+def split_effects (path, pool):
+  """Split of a non-bench effect of the original pool: whole families
+  held out, as the bench holds out recordings unlike the training ones
+  (validation then measures sounds of kinds never trained on, not
+  siblings of training files): the families of @pool (its non-bench
+  files) in sha1 order, every fourth one to val, else train."""
+  fams = sorted (set (effect_family (f) for f in pool),
+                 key=lambda k: hashlib.sha1 (k.encode ()).hexdigest ())
+  return "val" if fams.index (effect_family (path)) % 4 == 1 else "train"
 
 
 def zip_member (path):
@@ -478,6 +511,7 @@ def load_pools (out, jobs, log):
   effects += ["opensfx:%d" % i for i in OPENSFX_NOISE]
   effects += [ETR + f + ".wav" for f in ETR_NOISE]
   extra_music = sorted (f for g in EXTRA_MUSIC_GLOBS for f in glob.glob (g))
+  nonbench_effects = [f for f in effects if split_of (f) != "bench"]
   sentences = msc.load_sentences ()
   voices = msc.all_voices ()
   pools, sources = {}, {}
@@ -493,7 +527,11 @@ def load_pools (out, jobs, log):
 
   for split in ("train", "val", "bench"):
     m = load_list ([f for f in music if split_of (f) == split], 160 * 1024)
-    e = load_list ([f for f in effects if split_of (f) == split])
+    if split == "bench":
+      e = load_list ([f for f in effects if split_of (f) == split])
+    else:
+      e = load_list ([f for f in nonbench_effects
+                      if split_effects (f, nonbench_effects) == split])
     if split != "bench":
       extra = [f for f in EXTRA_NOISE if split_trainval (f, EXTRA_NOISE)
                == split and source_exists (f)]
@@ -671,7 +709,9 @@ def main ():
           "splits": stats, "sources": sources,
           "mixes": [[list (m), w] for m, w in MIXES],
           "split_rule": "per source file/voice: sha1(path) %% 100 < 15 val, "
-          "< 30 bench, else train; applause, claps and real speech by the "
+          "< 30 bench, else train, but effects of the original pool: families "
+          "(effect_family) of the non-bench ones, every fourth (sha1 order) "
+          "val, else train; applause, claps and real speech by the "
           "fixed lists in the script; synthesis voices and texts as "
           "make-speech-corpus.py; EXTRA_NOISE / EXTRA_MUSIC_GLOBS: every "
           "fourth family (sha1 order) val, else train, never bench",

@@ -6,20 +6,32 @@
  *   vgg (W):   [Conv3x3 W pad 1 (no bias), BN, Relu] x2, MaxPool 2,
  *              [Conv3x3 2W, BN, Relu] x2, MaxPool 2, Conv3x3 4W, BN, Relu,
  *              Flatten, Dropout 0.3, Gemm ->K
+ *   crnn (W):  vgg's five convolution blocks and two pools on [N, 1, T, F]
+ *              (T time frames, F bands) -> [N, 4W, T/4, F/4], Transpose
+ *              -> [T/4, N, 4W, F/4], Reshape -> [T/4, N, W F], GRU hidden
+ *              4W (forward, linear_before_reset 1) over time, ReduceMean
+ *              of its outputs over time -> [N, 4W], Dropout 0.3, Gemm ->K:
+ *              the whole window's context, independent of where in the
+ *              window a sound is; GRU weights uniform in +-1/sqrt(4W)
  * The training graph ends in "logits"; the export graph adds Softmax
  * "probabilities". Convolutions and hidden Gemms: He normal; the last Gemm:
  * Xavier uniform; biases 0; BN scale 1, shift 0, running mean 0, var 1. */
 #include "dltrain.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const arch_names[] = { "mlp", "cnn-small", "vgg" };
+static const char *const arch_names[] = { "mlp", "cnn-small", "vgg",
+  "crnn"
+};
+
+#define N_ARCHS ((int) (sizeof (arch_names) / sizeof (arch_names[0])))
 
 int
 dt_arch_parse (const char *s, dt_arch * a)
 {
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < N_ARCHS; i++)
     if (strcmp (s, arch_names[i]) == 0) {
       *a = (dt_arch) i;
       return 1;
@@ -30,7 +42,7 @@ dt_arch_parse (const char *s, dt_arch * a)
 const char *
 dt_arch_name (dt_arch a)
 {
-  return (int) a >= 0 && (int) a < 3 ? arch_names[a] : "?";
+  return (int) a >= 0 && (int) a < N_ARCHS ? arch_names[a] : "?";
 }
 
 typedef struct
@@ -210,6 +222,84 @@ conv_bn_relu (builder * b, int i, int cout)
   unary (b, "Relu", n);
 }
 
+/* a constant int64 vector parameter */
+static void
+ints_param (builder * b, const char *node, const char *what, int n,
+    const int64_t * v, char *name_out)
+{
+  const int64_t d[1] = { n };
+  dlnn_tensor *t;
+
+  snprintf (name_out, 96, "%s.%s", node, what);
+  if (b->failed)
+    return;
+  t = dlnn_tensor_new (DLNN_INT64, 1, d, b->st);
+  if (!t) {
+    b->failed = 1;
+    return;
+  }
+  memcpy (t->idata, v, (size_t) n * sizeof (int64_t));
+  if (dlnn_graph_add_param (b->g, name_out, t, 0, b->st) < 0)
+    b->failed = 1;
+}
+
+static void
+uniform_param (builder * b, const char *name, float a)
+{
+  dlnn_tensor *t;
+  int v;
+
+  if (b->failed || !b->rng)
+    return;
+  v = dlnn_graph_find_value (b->g, name);
+  t = v >= 0 ? b->g->values[v].init : NULL;
+  for (int64_t i = 0; t && i < t->size; i++)
+    t->data[i] = a * (2 * dlnn_rng_uniform (b->rng) - 1);
+}
+
+/* [N, C, T, F] -> GRU over T -> mean over time [N, H] */
+static void
+gru_time_mean (builder * b, int hidden)
+{
+  const int64_t perm[4] = { 2, 0, 1, 3 }, shape[3] = { 0, 0, -1 };
+  const int64_t axes[2] = { 0, 1 };
+  const int din = b->c * b->w;
+  const int64_t wd[3] = { 1, 3 * (int64_t) hidden, din };
+  const int64_t rd[3] = { 1, 3 * (int64_t) hidden, hidden };
+  const int64_t bd[2] = { 1, 6 * (int64_t) hidden };
+  const float a = 1.0f / sqrtf ((float) hidden);
+  char sn[96], wn[96], rn[96], bn[96];
+  const char *rin[2] = { "to_tncf", sn };
+  const char *gin[4] = { "to_tnd", wn, rn, bn };
+  int node;
+
+  node = add_node (b, "Transpose", "to_tncf", 1, (const char *[]) { b->cur });
+  if (node >= 0)
+    dlnn_node_set_ints (b->g, node, "perm", 4, perm);
+  ints_param (b, "to_tnd", "shape", 3, shape, sn);
+  add_node (b, "Reshape", "to_tnd", 2, rin);
+  add_param (b, "gru", "W", 3, wd, DLNN_INIT_ZERO, 1, 1, 1, wn);
+  add_param (b, "gru", "R", 3, rd, DLNN_INIT_ZERO, 1, 1, 1, rn);
+  add_param (b, "gru", "B", 2, bd, DLNN_INIT_ZERO, 1, 1, 1, bn);
+  uniform_param (b, wn, a);
+  uniform_param (b, rn, a);
+  uniform_param (b, bn, a);
+  node = add_node (b, "GRU", "gru.Y", 4, gin);
+  if (node >= 0) {
+    dlnn_node_set_int (b->g, node, "hidden_size", hidden);
+    dlnn_node_set_string (b->g, node, "direction", "forward");
+    dlnn_node_set_int (b->g, node, "linear_before_reset", 1);
+  }
+  node = add_node (b, "ReduceMean", "time_mean", 1,
+      (const char *[]) { b->cur });
+  if (node >= 0) {
+    dlnn_node_set_ints (b->g, node, "axes", 2, axes);
+    dlnn_node_set_int (b->g, node, "keepdims", 0);
+  }
+  b->c = hidden;
+  b->h = b->w = 1;
+}
+
 dlnn_graph *
 dt_arch_build (dt_arch a, int width, int c, int h, int w, int classes,
     int softmax, dlnn_rng * rng, dlnn_status * st)
@@ -267,6 +357,18 @@ dt_arch_build (dt_arch a, int width, int c, int h, int w, int classes,
       maxpool (&b, "pool2");
       conv_bn_relu (&b, 5, 4 * width);
       flatten (&b, "flatten");
+      dropout (&b, "dropout", 0.3f);
+      gemm (&b, "logits", classes, 1);
+      break;
+    case DT_ARCH_CRNN:
+      conv_bn_relu (&b, 1, width);
+      conv_bn_relu (&b, 2, width);
+      maxpool (&b, "pool1");
+      conv_bn_relu (&b, 3, 2 * width);
+      conv_bn_relu (&b, 4, 2 * width);
+      maxpool (&b, "pool2");
+      conv_bn_relu (&b, 5, 4 * width);
+      gru_time_mean (&b, 4 * width);
       dropout (&b, "dropout", 0.3f);
       gemm (&b, "logits", classes, 1);
       break;

@@ -111,7 +111,8 @@ dlnn_code dt_data_preprocess (const dt_rawset * r, const int *idx, int n,
 
 /* ---- arch.c ---- */
 
-typedef enum dt_arch { DT_ARCH_MLP, DT_ARCH_CNN_SMALL, DT_ARCH_VGG } dt_arch;
+typedef enum dt_arch
+{ DT_ARCH_MLP, DT_ARCH_CNN_SMALL, DT_ARCH_VGG, DT_ARCH_CRNN } dt_arch;
 int dt_arch_parse (const char *s, dt_arch * a);
 const char *dt_arch_name (dt_arch a);
 /* Builds the classifier for [N, c, h, w] input "input" with @classes

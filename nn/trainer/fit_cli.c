@@ -34,7 +34,7 @@ fit_usage (FILE * f)
       "  --augment none|shift|shift,flip|flip   (default none)\n"
       "\n"
       "Model:\n"
-      "  --arch mlp|cnn-small|vgg   architecture (default vgg)\n"
+      "  --arch mlp|cnn-small|vgg|crnn   architecture (default vgg)\n"
       "  --width N              vgg base width (default 32)\n"
       "\n"
       "Speech (--task speech; --data a TSV manifest 'path<TAB>transcript'\n"
@@ -360,8 +360,8 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
     return dt_fail ("fit: unexpected argument '%s'", argv[optind]);
   if (o->task != DT_TASK_SPEECH && o->arch_name
       && !dt_arch_parse (o->arch_name, &o->arch))
-    return dt_fail ("--arch must be mlp, cnn-small or vgg, not '%s'",
-        o->arch_name);
+    return dt_fail ("--arch must be mlp, cnn-small, vgg or crnn, not "
+        "'%s'", o->arch_name);
   if (o->task == DT_TASK_SPEECH && o->arch_name
       && strcmp (o->arch_name, "gru") && strcmp (o->arch_name, "lstm"))
     return dt_fail ("--arch must be gru or lstm for --task speech, not "

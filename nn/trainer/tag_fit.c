@@ -7,8 +7,10 @@
  * frames (1 s at the 10 ms hop: the middle of a longer clip, a shorter one
  * padded with the frame of digital silence); --image-size MxT (M the
  * front end's n_mels) sets another patch length T, the model's window. A patch is a one-channel
- * image [1, T, n_mels] for the --arch network (cnn-small by default, vgg
- * or mlp; nn/trainer/arch.c), whose input first goes through Sub (mean)
+ * image [1, T, n_mels] for the --arch network (cnn-small by default, vgg,
+ * mlp, or crnn: convolutions then a GRU over time and the mean of its
+ * outputs, for windows of a few seconds; nn/trainer/arch.c), whose input
+ * first goes through Sub (mean)
  * and Div (std) per mel band, with the training set's statistics as
  * constants: the model takes raw log-mel patches, as the audio tag
  * contract says. Training minimises binary cross-entropy with logits

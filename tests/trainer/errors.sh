@@ -86,7 +86,7 @@ expect_error trail "unexpected data after the last item" \
 expect_error nodata "does not exist" "$DLTRAIN" fit --data "$WORK/nope" --output "$WORK/x.onnx"
 expect_error badopt "unknown option '--bogus'" "$DLTRAIN" fit --bogus
 expect_error badint "--epochs: 'ten' is not an integer" "$DLTRAIN" fit --epochs ten --data x --output y
-expect_error badarch "--arch must be mlp, cnn-small or vgg" "$DLTRAIN" fit --arch resnet
+expect_error badarch "--arch must be mlp, cnn-small, vgg or crnn" "$DLTRAIN" fit --arch resnet
 expect_error noout "--output MODEL.onnx is required" "$DLTRAIN" fit --data "$WORK/good"
 expect_error novalue "option '--data' needs a value" "$DLTRAIN" fit --data
 expect_error badcmd "unknown command 'train'" "$DLTRAIN" train

@@ -96,6 +96,17 @@ for f in mtc.EXTRA_NOISE:
 assert all (len (s) == 1 for s in fam.values ())
 assert {mtc.split_trainval (f, mtc.EXTRA_NOISE) for f in mtc.EXTRA_NOISE} \
     == {"train", "val"}
+# validation holds out whole families of effects (never a sibling of a
+# training file) and a crowd of another package than training's
+fams = {s: {mtc.effect_family (f) for f in src[s]["noise"] if f not in extra}
+        for s in ("train", "val")}
+assert fams["val"] and not fams["train"] & fams["val"], fams
+assert mtc.effect_family (mtc.LINCITY + "Water3.wav") == \
+    mtc.effect_family (mtc.LINCITY + "Water1.wav") == "lincity:Water"
+assert mtc.effect_family (mtc.LINCITY + "TraficLow1.wav") == "lincity:Trafic"
+pkg = lambda f: f.split (":")[0] if ":" in f else os.path.dirname (f)
+assert not {pkg (f) for f in src["val"]["applause"]} & \
+    {pkg (f) for f in src["train"]["applause"]}, src["val"]["applause"]
 # the validation stream: val recordings, all five-tag vocabulary but
 # silence (made by the composer), whole speech files
 rows = [l.rstrip ("\n").split ("\t") for l in
