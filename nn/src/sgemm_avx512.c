@@ -61,6 +61,34 @@ typedef struct gemm_args
   int64_t npanels, msplit;      /* work items: npanels * msplit */
 } gemm_args;
 
+/* Pieces of the three 6-row kernels (kernel, kernel_dot, kernel_ind).
+ * ACC_ZERO: accumulator rows c0 .. c5 of n vectors, zeroed. */
+#define ACC_ZERO(n) \
+  __m512 c0[n], c1[n], c2[n], c3[n], c4[n], c5[n]; \
+  for (int v_ = 0; v_ < (n); v_++) \
+    c0[v_] = c1[v_] = c2[v_] = c3[v_] = c4[v_] = c5[v_] = \
+        _mm512_setzero_ps ()
+/* A_ROWS: a0 .. a5 at rows 0 .. 5 of A (row stride lda); rows >= mr
+ * read row 0 (computed, not stored). */
+#define A_ROWS(a, lda, mr) \
+  const float *a0 = (a), *a1 = (mr) > 1 ? (a) + (lda) : (a), \
+      *a2 = (mr) > 2 ? (a) + 2 * (lda) : (a), \
+      *a3 = (mr) > 3 ? (a) + 3 * (lda) : (a), \
+      *a4 = (mr) > 4 ? (a) + 4 * (lda) : (a), \
+      *a5 = (mr) > 5 ? (a) + 5 * (lda) : (a)
+/* FMA6: accumulator row r += A(r, step) * b for the six rows, A(r, step)
+ * given by the caller's macro AT (r) (a scalar). */
+#define FMA_ROW(acc, val, b, nv) do { \
+      __m512 x_ = _mm512_set1_ps (val); \
+      for (int v_ = 0; v_ < (nv); v_++) \
+        acc[v_] = _mm512_fmadd_ps (x_, b[v_], acc[v_]); \
+    } while (0)
+#define FMA6(AT, b, nv) do { \
+      FMA_ROW (c0, AT (0), b, nv); FMA_ROW (c1, AT (1), b, nv); \
+      FMA_ROW (c2, AT (2), b, nv); FMA_ROW (c3, AT (3), b, nv); \
+      FMA_ROW (c4, AT (4), b, nv); FMA_ROW (c5, AT (5), b, nv); \
+    } while (0)
+
 /* B of a plain product (the pack context of dlnn_sgemm_avx512). */
 typedef struct matrix_b
 {
@@ -165,56 +193,38 @@ kernel (int nv, int ta, int64_t kc, const float *restrict a, int64_t lda,
     const float *restrict bp, float *restrict c, int64_t ldc, int mr,
     __mmask16 last, const store_mode * sm)
 {
-  __m512 c0[4], c1[4], c2[4], c3[4], c4[4], c5[4];
   const int64_t ldb = (int64_t) nv * 16;
+  ACC_ZERO (4);
 
-  for (int v = 0; v < 4; v++) {
-    c0[v] = _mm512_setzero_ps ();
-    c1[v] = c0[v];
-    c2[v] = c0[v];
-    c3[v] = c0[v];
-    c4[v] = c0[v];
-    c5[v] = c0[v];
-  }
   if (!ta) {
     /* A(r, k) = a[r * lda + k] */
-    const float *a0 = a, *a1 = mr > 1 ? a + lda : a,
-        *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a,
-        *a4 = mr > 4 ? a + 4 * lda : a, *a5 = mr > 5 ? a + 5 * lda : a;
+    A_ROWS (a, lda, mr);
 
     for (int64_t kk = 0; kk < kc; kk++) {
-      __m512 b[4], x;
+      __m512 b[4];
       if ((kk & 15) == 0)
         PREFETCH_NEXT_A (a, lda, kk);
       for (int v = 0; v < nv; v++)
         b[v] = _mm512_load_ps (bp + v * 16);
       bp += ldb;
-#define ROW(acc, p) \
-      x = _mm512_set1_ps (p[kk]); \
-      for (int v = 0; v < nv; v++) \
-        acc[v] = _mm512_fmadd_ps (x, b[v], acc[v]);
-      ROW (c0, a0) ROW (c1, a1) ROW (c2, a2) ROW (c3, a3) ROW (c4, a4)
-      ROW (c5, a5)
-#undef ROW
+#define AT(r) a##r[kk]
+      FMA6 (AT, b, nv);
+#undef AT
     }
   } else {
     /* A(r, k) = a[k * lda + r]; rows >= mr read row 0 */
-    const int o1 = mr > 1, o2 = mr > 2 ? 2 : 0, o3 = mr > 3 ? 3 : 0,
+    const int o0 = 0, o1 = mr > 1, o2 = mr > 2 ? 2 : 0, o3 = mr > 3 ? 3 : 0,
         o4 = mr > 4 ? 4 : 0, o5 = mr > 5 ? 5 : 0;
 
     for (int64_t kk = 0; kk < kc; kk++) {
-      __m512 b[4], x;
+      __m512 b[4];
       const float *ak = a + kk * lda;
       for (int v = 0; v < nv; v++)
         b[v] = _mm512_load_ps (bp + v * 16);
       bp += ldb;
-#define ROW(acc, o) \
-      x = _mm512_set1_ps (ak[o]); \
-      for (int v = 0; v < nv; v++) \
-        acc[v] = _mm512_fmadd_ps (x, b[v], acc[v]);
-      ROW (c0, 0) ROW (c1, o1) ROW (c2, o2) ROW (c3, o3) ROW (c4, o4)
-      ROW (c5, o5)
-#undef ROW
+#define AT(r) ak[o##r]
+      FMA6 (AT, b, nv);
+#undef AT
     }
   }
   store_row (c, c0, nv, last, sm, 0);
@@ -292,40 +302,21 @@ kernel_dot (int nv, int64_t kc, const float *restrict a, int64_t lda,
     const float *restrict bp, int64_t ldbp, const float *restrict bcol,
     float *restrict c, int64_t ldc, int mr, const store_mode * sm)
 {
-  __m512 c0[3], c1[3], c2[3], c3[3], c4[3], c5[3];
   __m512 d0, d1, d2, d3, d4, d5;
-  const float *a0 = a, *a1 = mr > 1 ? a + lda : a,
-      *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a,
-      *a4 = mr > 4 ? a + 4 * lda : a, *a5 = mr > 5 ? a + 5 * lda : a;
+  A_ROWS (a, lda, mr);
   int64_t kk = 0;
+  ACC_ZERO (3);
 
-  for (int v = 0; v < 3; v++) {
-    c0[v] = _mm512_setzero_ps ();
-    c1[v] = c0[v];
-    c2[v] = c0[v];
-    c3[v] = c0[v];
-    c4[v] = c0[v];
-    c5[v] = c0[v];
-  }
   d0 = d1 = d2 = d3 = d4 = d5 = _mm512_setzero_ps ();
 #define STEP(u) do { \
-      __m512 b_[3], x_; \
-      const float *bu_ = bp + (u) * ldbp; \
+      __m512 b_[3]; \
+      const int64_t s_ = (u); \
+      const float *bu_ = bp + s_ * ldbp; \
       for (int v = 0; v < nv; v++) \
         b_[v] = _mm512_load_ps (bu_ + v * 16); \
-      x_ = _mm512_set1_ps (a0[u]); \
-      for (int v = 0; v < nv; v++) c0[v] = _mm512_fmadd_ps (x_, b_[v], c0[v]); \
-      x_ = _mm512_set1_ps (a1[u]); \
-      for (int v = 0; v < nv; v++) c1[v] = _mm512_fmadd_ps (x_, b_[v], c1[v]); \
-      x_ = _mm512_set1_ps (a2[u]); \
-      for (int v = 0; v < nv; v++) c2[v] = _mm512_fmadd_ps (x_, b_[v], c2[v]); \
-      x_ = _mm512_set1_ps (a3[u]); \
-      for (int v = 0; v < nv; v++) c3[v] = _mm512_fmadd_ps (x_, b_[v], c3[v]); \
-      x_ = _mm512_set1_ps (a4[u]); \
-      for (int v = 0; v < nv; v++) c4[v] = _mm512_fmadd_ps (x_, b_[v], c4[v]); \
-      x_ = _mm512_set1_ps (a5[u]); \
-      for (int v = 0; v < nv; v++) c5[v] = _mm512_fmadd_ps (x_, b_[v], c5[v]); \
+      FMA6 (AT, b_, nv); \
     } while (0)
+#define AT(r) a##r[s_]
 #define DOT(mk) do { \
       __m512 bc_ = _mm512_maskz_loadu_ps (mk, bcol + kk); \
       d0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mk, a0 + kk), bc_, d0); \
@@ -348,6 +339,7 @@ kernel_dot (int nv, int64_t kc, const float *restrict a, int64_t lda,
       STEP (u);
   }
 #undef STEP
+#undef AT
 #undef DOT
   store_row (c, c0, nv, 0xffff, sm, 0);
   store_one (c + nv * 16, _mm512_reduce_add_ps (d0), sm, 0);
@@ -506,33 +498,19 @@ kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
     float *restrict c, int64_t ldc, int mr,
     const ind_cols * ic, const dlnn_gemm_epilogue * ep, int64_t row)
 {
-  __m512 c0[4], c1[4], c2[4], c3[4], c4[4], c5[4];
-  const float *a0 = a, *a1 = mr > 1 ? a + lda : a,
-      *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a,
-      *a4 = mr > 4 ? a + 4 * lda : a, *a5 = mr > 5 ? a + 5 * lda : a;
+  A_ROWS (a, lda, mr);
+  ACC_ZERO (4);
 
-  for (int v = 0; v < 4; v++) {
-    c0[v] = _mm512_setzero_ps ();
-    c1[v] = c0[v];
-    c2[v] = c0[v];
-    c3[v] = c0[v];
-    c4[v] = c0[v];
-    c5[v] = c0[v];
-  }
   for (int64_t kk = 0; kk < k; kk++) {
     const float *bk = b + off[kk];
-    __m512 bv[4], x;
+    __m512 bv[4];
     if ((kk & 15) == 0)
       PREFETCH_NEXT_A (a, lda, kk);
     for (int v = 0; v < nv; v++)
       bv[v] = _mm512_loadu_ps (bk + v * 16);
-#define ROW(acc, p) \
-    x = _mm512_set1_ps (p[kk]); \
-    for (int v = 0; v < nv; v++) \
-      acc[v] = _mm512_fmadd_ps (x, bv[v], acc[v]);
-    ROW (c0, a0) ROW (c1, a1) ROW (c2, a2) ROW (c3, a3) ROW (c4, a4)
-    ROW (c5, a5)
-#undef ROW
+#define AT(r) a##r[kk]
+    FMA6 (AT, bv, nv);
+#undef AT
   }
 #define STORE(r, acc) \
   if (mr > r) \
