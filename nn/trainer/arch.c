@@ -222,6 +222,20 @@ conv_bn_relu (builder * b, int i, int cout)
   unary (b, "Relu", n);
 }
 
+/* vgg's and crnn's convolution blocks: two of @width channels, pool, two
+ * of 2 @width, pool, one of 4 @width */
+static void
+vgg_blocks (builder * b, int width)
+{
+  conv_bn_relu (b, 1, width);
+  conv_bn_relu (b, 2, width);
+  maxpool (b, "pool1");
+  conv_bn_relu (b, 3, 2 * width);
+  conv_bn_relu (b, 4, 2 * width);
+  maxpool (b, "pool2");
+  conv_bn_relu (b, 5, 4 * width);
+}
+
 /* a constant int64 vector parameter */
 static void
 ints_param (builder * b, const char *node, const char *what, int n,
@@ -349,25 +363,13 @@ dt_arch_build (dt_arch a, int width, int c, int h, int w, int classes,
       gemm (&b, "logits", classes, 1);
       break;
     case DT_ARCH_VGG:
-      conv_bn_relu (&b, 1, width);
-      conv_bn_relu (&b, 2, width);
-      maxpool (&b, "pool1");
-      conv_bn_relu (&b, 3, 2 * width);
-      conv_bn_relu (&b, 4, 2 * width);
-      maxpool (&b, "pool2");
-      conv_bn_relu (&b, 5, 4 * width);
+      vgg_blocks (&b, width);
       flatten (&b, "flatten");
       dropout (&b, "dropout", 0.3f);
       gemm (&b, "logits", classes, 1);
       break;
     case DT_ARCH_CRNN:
-      conv_bn_relu (&b, 1, width);
-      conv_bn_relu (&b, 2, width);
-      maxpool (&b, "pool1");
-      conv_bn_relu (&b, 3, 2 * width);
-      conv_bn_relu (&b, 4, 2 * width);
-      maxpool (&b, "pool2");
-      conv_bn_relu (&b, 5, 4 * width);
+      vgg_blocks (&b, width);
       gru_time_mean (&b, 4 * width);
       dropout (&b, "dropout", 0.3f);
       gemm (&b, "logits", classes, 1);
