@@ -5,8 +5,9 @@
  * odd widths and heights around the vector widths (tails), channel
  * multipliers, batches, 1 and 2 threads, and every SIMD level this CPU
  * has (AVX-512, AVX2 + FMA, plain C), through the Conv op in dlnn_exec;
- * the cases include the row kernels and the flat small-plane kernels
- * (stride 1 and the four-phase stride 2) and their limits.
+ * the cases include the row kernels (planes in chunks of rows) and the
+ * flat small-plane kernels (stride 1 and the four-phase stride 2) and
+ * their limits; NaN inputs.
  * Also: the Swish op against x * sigmoid (x) and its gradient, and the
  * attributes' error message. */
 #include "ops-harness.h"
@@ -116,7 +117,11 @@ dw_graph (const dw_case * t, int with_bias, int act, dlnn_tensor ** wout,
   return g;
 }
 
-/* Runs one case; returns the number of mismatching outputs. */
+/* When set, run_case puts NaN into every 97th input (from the 5th). */
+static int nan_inputs;
+
+/* Runs one case; returns the number of mismatching outputs (a NaN
+ * expected where the naive loop gives NaN, finite values elsewhere). */
 static int
 run_case (const dw_case * t, int with_bias, int act, int threads)
 {
@@ -135,6 +140,9 @@ run_case (const dw_case * t, int with_bias, int act, int threads)
   if (!g || !e || !ref || !x)
     goto done;
   dlnn_set_threads (threads);
+  if (nan_inputs)
+    for (int64_t i = 5; i < x->size; i += 97)
+      x->data[i] = NAN;
   naive_dw (t, x->data, w->data, b ? b->data : NULL, act, oh, ow, ref);
   CHECK_OK (dlnn_exec_reshape (e, 0, 4, x->dims, &st), &st);
   memcpy (dlnn_exec_input (e, 0)->data, x->data,
@@ -144,7 +152,8 @@ run_case (const dw_case * t, int with_bias, int act, int threads)
     const dlnn_tensor *y = dlnn_exec_output (e, 0);
     CHECK (y->size == size && y->dims[2] == oh && y->dims[3] == ow);
     for (int64_t i = 0; i < size && i < y->size; i++)
-      if (!(fabs (y->data[i] - ref[i]) <= 1e-5 * (1.0 + fabs (ref[i])))) {
+      if (isnan (ref[i]) ? !isnan (y->data[i])
+          : !(fabs (y->data[i] - ref[i]) <= 1e-5 * (1.0 + fabs (ref[i])))) {
         if (bad++ < 3)
           fprintf (stderr, "  level %d n%lld c%lld x%lld %lldx%lld k%lld "
               "s%lld pads %lld,%lld,%lld,%lld bias %d act %d threads %d: "
@@ -201,6 +210,25 @@ static const dw_case cases[] = {
   {1, 2, 1, 16, 16, 5, 2, 2, 2, 2, 2},
   {1, 2, 1, 18, 16, 5, 2, 2, 2, 2, 2},
   {2, 3, 1, 14, 14, 3, 2, 1, 0, 0, 1},
+  /* planes done in chunks of output rows (padded rows of a chunk within
+   * 24 KiB): the last chunk shorter, 5x5 (chunks overlap by 3 padded
+   * rows), row blocks of 2, 4 and 8, zero rows at the bottom, widths of
+   * exact vectors */
+  {1, 2, 1, 150, 130, 5, 2, 2, 2, 2, 2},
+  {1, 2, 1, 97, 60, 5, 1, 2, 1, 3, 2},
+  {1, 2, 1, 500, 10, 3, 1, 1, 1, 1, 1},
+  {1, 1, 1, 900, 20, 3, 2, 1, 1, 1, 1},
+  {1, 2, 1, 120, 33, 3, 2, 0, 1, 4, 2},
+  {1, 1, 1, 70, 96, 3, 2, 1, 1, 1, 1},
+  {1, 1, 1, 200, 32, 3, 1, 1, 1, 1, 1},
+  {2, 2, 1, 64, 113, 5, 1, 2, 2, 2, 2},
+  /* AVX-512 kernel straight from the input (stride 2, and stride-1 rows
+   * of one vector not flat): 5x5 with 16 and 12 columns, pads wider than
+   * the kernel, 4 + 3 rows */
+  {1, 3, 1, 30, 16, 5, 1, 2, 2, 2, 2},
+  {1, 2, 1, 21, 13, 5, 1, 1, 2, 2, 1},
+  {1, 2, 1, 9, 5, 3, 1, 4, 4, 4, 4},
+  {1, 2, 1, 13, 40, 3, 2, 1, 1, 1, 1},
 };
 
 static void
@@ -221,6 +249,27 @@ test_dw_levels (void)
   }
   dlnn_simd_set_max (-1);
   CHECK (dlnn_simd_level () == top);
+}
+
+/* NaN inputs reach exactly the outputs whose windows read them (no
+ * fused activation: Relu and Clip map NaN to their bound), at every
+ * level, including the chunked planes and the unused lanes. */
+static void
+test_dw_nan (void)
+{
+  int top = dlnn_simd_level ();
+
+  nan_inputs = 1;
+  for (int level = top; level >= 0; level--) {
+    dlnn_simd_set_max (level);
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+      int bad = run_case (&cases[i], 1, ACT_NONE, 1 + (int) (i % 2));
+      CHECK_MSG (bad == 0, "NaN case %zu level %d: %d outputs differ", i,
+          level, bad);
+    }
+  }
+  dlnn_simd_set_max (-1);
+  nan_inputs = 0;
 }
 
 /* More planes than threads with uneven splits, at 2 threads. */
@@ -377,6 +426,7 @@ main (void)
 {
   dlnn_rng_seed (&oc_data_rng, 7);
   DLNN_RUN (test_dw_levels);
+  DLNN_RUN (test_dw_nan);
   DLNN_RUN (test_dw_threads);
   DLNN_RUN (test_dw_bad_attr);
   DLNN_RUN (test_swish_op);

@@ -1,22 +1,29 @@
 /* libdlnn - fast depthwise forward: 3x3 and 5x5 kernels, stride 1 or 2,
- * dilation 1 (MobileNet, ShuffleNet, EfficientNet). Each input plane is
- * copied with its zero padding into the workspace, so the output loop has
- * no bounds checks; the bias and the fused activation (fused_act.h) are
- * applied in the same pass.
+ * dilation 1 (MobileNet, ShuffleNet, EfficientNet); the bias and the
+ * fused activation (fused_act.h) are applied in the same pass.
  *
  * With AVX-512 (16 lanes) or AVX2 + FMA (8 lanes), chosen at run time by
- * dlnn_simd_level (), each job pads one plane at a time into its own slice
- * of the workspace (still in L1/L2 when the kernel reads it) and the
- * kernel (conv_depthwise_simd.h) vectorises along the output width with
- * up to 8 independent accumulators (2 rows x 4 vectors, 4 rows x 2 or
- * 8 rows x 1 for narrow planes), masked stores for the tails. For stride
- * 2 the padded rows are stored de-interleaved (even columns, then odd
- * ones), so every tap is a contiguous load. On AVX-512, stride 1 loads
- * each input row once per tile and makes the shifted taps with valignd
- * (dw_tile_reuse), and small stride-1 planes (7x7) use a flat layout
- * (see flat_ok). Without AVX2 (or off
- * x86-64) all planes are padded first and plain C loops with the taps
- * unrolled do the rest. */
+ * dlnn_simd_level (), jobs of whole output planes (channels split over
+ * the threads), three kernels:
+ * - AVX-512, stride 2, and stride 1 with rows of at most one vector
+ *   (conv_depthwise_s2.h): straight from the input plane, masked loads
+ *   at the borders, the stride-2 taps de-interleaved in registers
+ *   (vpermt2ps), 4 output rows sharing each input row, the next rows
+ *   prefetched; no copy.
+ * - small stride-1 planes (7x7) on AVX-512: a flat layout
+ *   (conv_depthwise_flat.h, see flat_ok).
+ * - otherwise (stride 1 wider than a vector; everything on AVX2): chunks
+ *   of output rows whose zero-padded input rows (at most 24 KiB) are
+ *   copied into the job's slice of the workspace, still in L1 when the
+ *   kernel (conv_depthwise_simd.h) reads them; it vectorises along the
+ *   output width with up to 8 independent accumulators (2 rows x 4
+ *   vectors, 4 rows x 2 or 8 rows x 1 for narrow planes), masked stores
+ *   for the tails. For stride 2 the padded rows are stored de-interleaved
+ *   (even columns, then odd ones), so every tap is a contiguous load. On
+ *   AVX-512, stride 1 loads each input row once per tile and makes the
+ *   shifted taps with valignd (dw_tile_reuse).
+ * Without AVX2 (or off x86-64) all planes are padded first and plain C
+ * loops with the taps unrolled do the rest. */
 #include "conv-private.h"
 #include "fused_act.h"
 #include "parallel.h"
@@ -55,25 +62,52 @@ dlnn_conv_depthwise_fast_eligible (const conv_geom * g)
 }
 
 /* The vectorised layout: row stride *rs, offset of the odd columns *hl
- * (stride 2; 0 for stride 1). */
+ * (stride 2; 0 for stride 1): the columns the outputs read, rounded up
+ * to DW_ROUND (conv_depthwise_simd.h). */
 static int64_t
 simd_row (const dlnn_win2d * q, int64_t * hl)
 {
   if (q->sw == 1) {
     *hl = 0;
-    return DW_R (DW_R (q->ow) + q->kw - 1);
+    return DW_R (q->ow + q->kw - 1);
   }
-  *hl = DW_R (DW_R (q->ow) + (q->kw - 1) / 2);
+  *hl = DW_R (q->ow + (q->kw - 1) / 2);
   return 2 * *hl;
 }
 
-/* Floats of one plane's slice: the plane and room to align it. */
+/* Floats read past the last padded row (the unused lanes of the last
+ * vectors: up to DW_ROUND + 4). */
+#define DW_SLACK (2 * DW_ROUND)
+
+/* Bytes of padded rows one chunk of a plane may take: half of L1 (the
+ * kernel reads them right after they are written). */
+#define DW_CHUNK_BYTES (24 * 1024)
+
+/* Floats of one plane's slice: the whole padded plane or the flat one
+ * (conv_depthwise_flat.h), the slack and room to align it. The row
+ * kernels use only the rows of one chunk. */
 static int64_t
 simd_slice (const dlnn_win2d * q)
 {
-  int64_t hl;
+  int64_t hl, plane = padded_h (q) * simd_row (q, &hl);
+  int64_t pw = q->ow + q->kw - 1, nv = (q->oh * pw + 15) / 16;
+  int64_t flat = DW_R (16 * (nv + 1) + (q->kh - 1) * pw);
 
-  return padded_h (q) * simd_row (q, &hl) + DW_ROUND;
+  return (plane > flat ? plane : flat) + DW_SLACK + DW_ROUND;
+}
+
+/* Output rows of one chunk: a multiple of the row block of dw_plane_k
+ * (8, 4 or 2 rows) whose padded rows fit in DW_CHUNK_BYTES, at least one
+ * block. */
+static int64_t
+simd_chunk (const dlnn_win2d * q, int64_t rs)
+{
+  int64_t nvec = (q->ow + 15) / 16, rb = nvec >= 3 ? 2 : (nvec == 2 ? 4 : 8);
+  int64_t rows = DW_CHUNK_BYTES / (int64_t) sizeof (float) / rs;
+  int64_t n = rows >= q->kh ? (rows - q->kh) / q->sh + 1 : 1;
+
+  n = n / rb * rb;
+  return n < rb ? rb : n;
 }
 
 size_t
@@ -259,6 +293,7 @@ dw_job (void *arg, int64_t begin, int64_t end)
 #include "conv_depthwise_simd.h"
 
 #include "conv_depthwise_flat.h"
+#include "conv_depthwise_s2.h"
 
 typedef struct dw_simd_job
 {
@@ -283,7 +318,19 @@ dw_simd_job_fn (void *arg, int64_t begin, int64_t end)
   float *pp = (float *) ((a + 63) & ~(uintptr_t) 63);
 
   __mmask16 mask[DW_FLAT_MAX_VEC] = { 0 };
-  int flat = j->level == DLNN_SIMD_AVX512 && flat_ok (q);
+  /* AVX-512: stride 2 and one-vector stride-1 rows straight from the
+   * input (conv_depthwise_s2.h); small stride-1 planes flat */
+  int flat = j->level == DLNN_SIMD_AVX512 && q->sh == 1 && flat_ok (q);
+  int direct = j->level == DLNN_SIMD_AVX512 && !flat && (q->sh == 2
+      || q->ow <= 16);
+  int64_t chunk = simd_chunk (q, rs), nr = (chunk - 1) * q->sh + q->kh;
+
+  /* the slack after the last row of a chunk: read, never used; finite */
+  if (!flat && !direct) {
+    if (nr > padded_h (q))
+      nr = padded_h (q);
+    memset (pp + nr * rs, 0, DW_SLACK * sizeof (float));
+  }
 
   if (flat) {
     int64_t pw = flat_pw (q);
@@ -305,14 +352,27 @@ dw_simd_job_fn (void *arg, int64_t begin, int64_t end)
     if (flat) {
       flat_pad (xp, q, pp);
       flat_plane (pp, q, j->w + mi * kk, bv, y, mask, j->act);
-    } else if (j->level == DLNN_SIMD_AVX512) {
-      dw_pad_avx512 (xp, q, rs, hl, pp);
-      dw_plane_avx512 (pp, rs, hl, j->w + mi * kk, bv, y, q->oh, q->ow,
-          j->act, (int) q->kh, (int) q->sh);
-    } else {
-      dw_pad_avx2 (xp, q, rs, hl, pp);
-      dw_plane_avx2 (pp, rs, hl, j->w + mi * kk, bv, y, q->oh, q->ow,
-          j->act, (int) q->kh, (int) q->sh);
+      continue;
+    }
+    if (direct) {
+      s2_plane (xp, q, j->w + mi * kk, bv, y, j->act);
+      continue;
+    }
+    /* chunks of output rows: their padded rows are still in L1 when the
+     * kernel reads them */
+    for (int64_t oy = 0; oy < q->oh; oy += chunk) {
+      int64_t n = q->oh - oy < chunk ? q->oh - oy : chunk;
+      int64_t nr = (n - 1) * q->sh + q->kh;
+
+      if (j->level == DLNN_SIMD_AVX512) {
+        dw_pad_avx512 (xp, q, rs, hl, oy * q->sh, nr, pp);
+        dw_plane_avx512 (pp, rs, hl, j->w + mi * kk, bv, y + oy * q->ow, n,
+            q->ow, j->act, (int) q->kh, (int) q->sh);
+      } else {
+        dw_pad_avx2 (xp, q, rs, hl, oy * q->sh, nr, pp);
+        dw_plane_avx2 (pp, rs, hl, j->w + mi * kk, bv, y + oy * q->ow, n,
+            q->ow, j->act, (int) q->kh, (int) q->sh);
+      }
     }
   }
 }

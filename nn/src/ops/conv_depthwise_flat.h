@@ -1,20 +1,15 @@
-/* libdlnn - private: the flat kernels of conv_depthwise.c for small
- * planes on AVX-512 (included once, after the AVX-512 instantiation of
- * conv_depthwise_simd.h, whose DW_ALIGNR, DW_EVEN, DW_ODD and
- * dw_load_cols_avx512 they use).
+/* libdlnn - private: the flat kernel of conv_depthwise.c for small
+ * stride-1 planes on AVX-512 (included once, after the AVX-512
+ * instantiation of conv_depthwise_simd.h, whose DW_ALIGNR it uses).
  *
  * For narrow outputs (7x7: 7 of 16 lanes used per row by the row
  * kernels) the plane is computed over a flat index t = oy * pw + ox (at
  * most 8 vectors = 128 positions); positions with ox >= ow are computed
- * and dropped by a compress at the store.
- * - stride 1: the padded plane is stored with rows of exactly
- *   pw = ow + K - 1 floats, one after the other; tap (ki, kj) of output t
- *   is at t + ki * pw + kj.
- * - stride 2: the padded plane is split into its four phases
- *   P[a][b][i][j] = padded[2 i + a][2 j + b], rows of pw = ow + (K - 1) / 2
- *   floats; tap (ki, kj) of output t is P[ki & 1][kj & 1] at
- *   t + (ki / 2) pw + kj / 2.
- * Per kernel row, NV + 1 loads and valignd give the shifted taps. */
+ * and dropped by a compress at the store. The padded plane is stored
+ * with rows of exactly pw = ow + K - 1 floats, one after the other; tap
+ * (ki, kj) of output t is at t + ki * pw + kj. Per kernel row, NV + 1
+ * loads and valignd give the shifted taps. (Stride 2 reads the input
+ * directly: conv_depthwise_s2.h.) */
 
 #define DW_FLAT_MAX_VEC 8
 
@@ -22,32 +17,30 @@
 static int64_t
 flat_pw (const dlnn_win2d * q)
 {
-  return q->sw == 1 ? q->ow + q->kw - 1 : q->ow + (q->kw - 1) / 2;
+  return q->ow + q->kw - 1;
 }
 
-/* Floats of one flat plane (one phase for stride 2), a multiple of 16
- * covering every read: each kernel row loads 16 (nv + 1) floats. */
+/* Floats of the flat plane, a multiple of 16 covering every read: each
+ * kernel row loads 16 (nv + 1) floats. */
 static int64_t
 flat_floats (const dlnn_win2d * q)
 {
   int64_t pw = flat_pw (q), nv = (q->oh * pw + 15) / 16;
-  int64_t rows = q->sw == 1 ? q->kh - 1 : (q->kh - 1) / 2;
 
-  return DW_R (16 * (nv + 1) + rows * pw);
+  return DW_R (16 * (nv + 1) + (q->kh - 1) * pw);
 }
 
-/* Whether the flat kernels apply: fewer lanes wasted than with the row
- * kernels, at most 8 vectors (5 for stride 2: two phases of loads live at
- * once), and the planes fit in the slice. */
+/* Whether the flat kernel applies: stride 1, fewer lanes wasted than
+ * with the row kernels, at most 8 vectors, and the plane fits in the
+ * slice. */
 static int
 flat_ok (const dlnn_win2d * q)
 {
   int64_t pw = flat_pw (q);
-  int64_t maxv = q->sw == 1 ? DW_FLAT_MAX_VEC : 5;
-  int64_t planes = q->sw == 1 ? 1 : 4;
 
-  return q->sh == q->sw && pw < DW_R (q->ow) && q->oh * pw <= 16 * maxv
-      && planes * flat_floats (q) <= simd_slice (q) - DW_ROUND;
+  return q->sh == 1 && q->sw == 1 && pw < DW_R (q->ow)
+      && q->oh * pw <= 16 * DW_FLAT_MAX_VEC
+      && flat_floats (q) <= simd_slice (q) - DW_SLACK - DW_ROUND;
 }
 
 /* Lanes [k, k + 16) of the pair (a, b), 0 <= k < 5 (an immediate for
@@ -69,60 +62,37 @@ flat_shift (__m512 a, __m512 b, const int k)
   }
 }
 
-/* Zeroes the flat plane(s) at @pp and copies input plane @xp in. */
+/* Zeroes the flat plane at @pp and copies input plane @xp in. */
 DW_TARGET_512 static void
 flat_pad (const float *restrict xp, const dlnn_win2d * q, float *restrict pp)
 {
   const int64_t pw = flat_pw (q), nf = flat_floats (q);
-  const int64_t ph = q->sw == 1 ? q->oh + q->kh - 1
-      : q->oh + (q->kh - 1) / 2;
+  const int64_t ph = q->oh + q->kh - 1;
+  int64_t cols = q->iw < pw - q->pl ? q->iw : pw - q->pl;
 
-  for (int64_t i = 0; i < (q->sw == 1 ? nf : 4 * nf); i += 16)
+  for (int64_t i = 0; i < nf; i += 16)
     _mm512_store_ps (pp + i, _mm512_setzero_ps ());
-  if (q->sw == 1) {
-    int64_t cols = q->iw < pw - q->pl ? q->iw : pw - q->pl;
-    if (cols <= 0)
-      return;
-    for (int64_t iy = 0; iy < q->ih; iy++) {
-      int64_t r = iy + q->pt;
-      if (r < 0 || r >= ph)
-        continue;
-      for (int64_t c = 0; c < cols; c += 16) {
-        __mmask16 m = cols - c >= 16 ? 0xffff
-            : (__mmask16) ((1u << (cols - c)) - 1u);
-        _mm512_mask_storeu_ps (pp + r * pw + q->pl + c, m,
-            _mm512_maskz_loadu_ps (m, xp + iy * q->iw + c));
-      }
-    }
+  if (cols <= 0)
     return;
-  }
   for (int64_t iy = 0; iy < q->ih; iy++) {
-    int64_t r = iy + q->pt, i = r >> 1;
-    const float *src = xp + iy * q->iw;
-    float *p0, *p1;
-    if (r < 0 || i >= ph)
+    int64_t r = iy + q->pt;
+    if (r < 0 || r >= ph)
       continue;
-    p0 = pp + (r & 1) * 2 * nf + i * pw;       /* phase (a, 0) */
-    p1 = p0 + nf;               /* phase (a, 1) */
-    for (int64_t c = 0; c < pw; c += 16) {
-      __m512 a = dw_load_cols_avx512 (src, 2 * c - q->pl, q->iw);
-      __m512 b = dw_load_cols_avx512 (src, 2 * c + 16 - q->pl, q->iw);
-      __mmask16 m = pw - c >= 16 ? 0xffff
-          : (__mmask16) ((1u << (pw - c)) - 1u);
-      _mm512_mask_storeu_ps (p0 + c, m, DW_EVEN (a, b));
-      _mm512_mask_storeu_ps (p1 + c, m, DW_ODD (a, b));
+    for (int64_t c = 0; c < cols; c += 16) {
+      __mmask16 m = cols - c >= 16 ? 0xffff
+          : (__mmask16) ((1u << (cols - c)) - 1u);
+      _mm512_mask_storeu_ps (pp + r * pw + q->pl + c, m,
+          _mm512_maskz_loadu_ps (m, xp + iy * q->iw + c));
     }
   }
 }
 
-/* Bias, taps, activation and compressed store of NV vectors; @pl[b]: the
- * plane of column parity b (stride 2; for stride 1 both are the plane),
- * @row: floats from one kernel row to the next in @pl, @phase: floats
- * between the row-parity phases (stride 2). K, S, NV constants. */
+/* Bias, taps, activation and compressed store of NV vectors of the flat
+ * plane @pp (rows of @pw floats). K, NV constants. */
 DW_TARGET_512 static inline __attribute__ ((always_inline)) void
-flat_plane_k (const float *restrict pp, int64_t pw, int64_t nf,
-    const float *wk, float bias, float *restrict y, const __mmask16 * mask,
-    int am, float lo, float hi, const int K, const int S, const int NV)
+flat_plane_k (const float *restrict pp, int64_t pw, const float *wk,
+    float bias, float *restrict y, const __mmask16 * mask, int am, float lo,
+    float hi, const int K, const int NV)
 {
   __m512 acc[DW_FLAT_MAX_VEC];
   float *yp = y;
@@ -131,23 +101,17 @@ flat_plane_k (const float *restrict pp, int64_t pw, int64_t nf,
   for (int v = 0; v < NV; v++)
     acc[v] = _mm512_set1_ps (bias);
   for (int ki = 0; ki < K; ki++) {
-    __m512 l0[DW_FLAT_MAX_VEC + 1], l1[DW_FLAT_MAX_VEC + 1];
-    const float *b0 = S == 1 ? pp + ki * pw
-        : pp + (ki & 1) * 2 * nf + (ki >> 1) * pw;
+    __m512 l0[DW_FLAT_MAX_VEC + 1];
+    const float *b0 = pp + ki * pw;
     _Pragma ("GCC unroll 9")
-    for (int v = 0; v <= NV; v++) {
+    for (int v = 0; v <= NV; v++)
       l0[v] = _mm512_loadu_ps (b0 + 16 * v);
-      if (S == 2)
-        l1[v] = _mm512_loadu_ps (b0 + nf + 16 * v);
-    }
     _Pragma ("GCC unroll 5")
     for (int kj = 0; kj < K; kj++) {
       __m512 w = _mm512_set1_ps (wk[ki * K + kj]);
       _Pragma ("GCC unroll 8")
       for (int v = 0; v < NV; v++) {
-        __m512 t = S == 1 ? flat_shift (l0[v], l0[v + 1], kj)
-            : (kj & 1) ? flat_shift (l1[v], l1[v + 1], kj >> 1)
-            : flat_shift (l0[v], l0[v + 1], kj >> 1);
+        __m512 t = flat_shift (l0[v], l0[v + 1], kj);
         acc[v] = _mm512_fmadd_ps (t, w, acc[v]);
       }
     }
@@ -172,7 +136,7 @@ flat_plane (const float *restrict pp, const dlnn_win2d * q, const float *wk,
     float bias, float *restrict y, const __mmask16 * mask,
     const dlnn_fused_act * act)
 {
-  const int64_t pw = flat_pw (q), nf = flat_floats (q);
+  const int64_t pw = flat_pw (q);
   const int nv = (int) ((q->oh * pw + 15) / 16);
   int am = !act ? 0 : (act->kind == DLNN_FUSED_RELU
       || act->kind == DLNN_FUSED_CLIP) ? 1
@@ -180,29 +144,17 @@ flat_plane (const float *restrict pp, const dlnn_win2d * q, const float *wk,
   float lo = act ? act->lo : 0.0f;
   float hi = act && act->kind == DLNN_FUSED_CLIP ? act->hi : FLT_MAX;
 
-#define DW_FLAT(K, S, NV) flat_plane_k (pp, pw, nf, wk, bias, y, mask, am, \
-      lo, hi, K, S, NV)
-#define DW_FLAT_KS(K, S) switch (nv) { \
-    case 1: DW_FLAT (K, S, 1); break; case 2: DW_FLAT (K, S, 2); break; \
-    case 3: DW_FLAT (K, S, 3); break; case 4: DW_FLAT (K, S, 4); break; \
-    case 5: DW_FLAT (K, S, 5); break; case 6: DW_FLAT (K, S, 6); break; \
-    case 7: DW_FLAT (K, S, 7); break; default: DW_FLAT (K, S, 8); break; }
-#define DW_FLAT_KS2(K) switch (nv) { \
-    case 1: DW_FLAT (K, 2, 1); break; case 2: DW_FLAT (K, 2, 2); break; \
-    case 3: DW_FLAT (K, 2, 3); break; case 4: DW_FLAT (K, 2, 4); break; \
-    default: DW_FLAT (K, 2, 5); break; }
-  if (q->sw == 1) {
-    if (q->kh == 3)
-      DW_FLAT_KS (3, 1)
-    else
-      DW_FLAT_KS (5, 1)
-  } else {
-    if (q->kh == 3)
-      DW_FLAT_KS2 (3)
-    else
-      DW_FLAT_KS2 (5)
-  }
-#undef DW_FLAT_KS2
-#undef DW_FLAT_KS
+#define DW_FLAT(K, NV) flat_plane_k (pp, pw, wk, bias, y, mask, am, lo, \
+      hi, K, NV)
+#define DW_FLAT_K(K) switch (nv) { \
+    case 1: DW_FLAT (K, 1); break; case 2: DW_FLAT (K, 2); break; \
+    case 3: DW_FLAT (K, 3); break; case 4: DW_FLAT (K, 4); break; \
+    case 5: DW_FLAT (K, 5); break; case 6: DW_FLAT (K, 6); break; \
+    case 7: DW_FLAT (K, 7); break; default: DW_FLAT (K, 8); break; }
+  if (q->kh == 3)
+    DW_FLAT_K (3)
+  else
+    DW_FLAT_K (5)
+#undef DW_FLAT_K
 #undef DW_FLAT
 }

@@ -17,10 +17,11 @@
  * @rs floats (a multiple of 16), 64-byte aligned; stride 1: padded column
  * p at p; stride 2: even columns p = 2j at j, odd ones p = 2j + 1 at
  * hl + j (hl a multiple of 16), so that the taps of consecutive outputs
- * are consecutive floats in either case. Every row (half row) holds at
- * least round_up (ow, 16) + K - 1 ((K - 1) / 2) readable floats, so full
- * vectors are loaded; only stores are masked. (Each row holds 16 floats
- * more than the last vector starts at: DW_ROW may load p[0, 32).) */
+ * are consecutive floats in either case. Every row (half row) holds the
+ * ow + K - 1 ((K - 1) / 2) floats the outputs read, rounded up to 16;
+ * full vectors are loaded, and the lanes of outputs past ow may read the
+ * next (half) row or the 32 floats of slack after the last row, never
+ * used: only stores are masked. (DW_ROW may load p[0, 32).) */
 
 #define DW_CAT2(a, b) a##_##b
 #define DW_CAT(a, b) DW_CAT2 (a, b)
@@ -42,16 +43,15 @@ DW_FN (dw_load_cols) (const float *src, int64_t base, int64_t iw)
   return DW_LOAD_RANGE (src + base, (int) lo, (int) hi);
 }
 
-/* Copies input plane @xp with its zero padding into @pp in the layout
- * above. */
+/* Copies padded rows [r0, r0 + nr) of input plane @xp (padded row r is
+ * input row r - pt, zero outside the input) into @pp in the layout above,
+ * row r0 first. */
 DW_TARGET static void
 DW_FN (dw_pad) (const float *restrict xp, const dlnn_win2d * q, int64_t rs,
-    int64_t hl, float *restrict pp)
+    int64_t hl, int64_t r0, int64_t nr, float *restrict pp)
 {
-  const int64_t ph = (q->oh - 1) * q->sh + q->kh;
-
-  for (int64_t r = 0; r < ph; r++) {
-    int64_t iy = r - q->pt;
+  for (int64_t r = 0; r < nr; r++) {
+    int64_t iy = r0 + r - q->pt;
     const float *src = xp + iy * q->iw;
     float *row = pp + r * rs;
 
