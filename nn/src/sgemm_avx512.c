@@ -55,11 +55,30 @@ typedef struct gemm_args
   const float *a;
   int64_t lda, ldc;
   float *c;
-  dlnn_gemm_pack_fn pack;
+  dlnn_gemm_pack_fn pack;       /* packed B (gemm_job) */
   const void *pack_ctx;
+  dlnn_gemm_indirect ind;       /* or B in place (ind_job) */
   dlnn_gemm_epilogue ep;
   int64_t npanels, msplit;      /* work items: npanels * msplit */
 } gemm_args;
+
+/* The arguments common to both kinds of product, the rest zero. */
+static void
+gemm_args_init (gemm_args * g, int64_t m, int64_t n, int64_t k,
+    const float *a, int64_t lda, float *c, int64_t ldc,
+    const dlnn_gemm_epilogue * ep)
+{
+  memset (g, 0, sizeof (*g));
+  g->m = m;
+  g->n = n;
+  g->k = k;
+  g->a = a;
+  g->lda = lda;
+  g->c = c;
+  g->ldc = ldc;
+  g->ep = *ep;
+  g->npanels = (n + NR - 1) / NR;
+}
 
 /* Pieces of the three 6-row kernels (kernel, kernel_dot, kernel_ind).
  * ACC_ZERO: accumulator rows c0 .. c5 of n vectors, zeroed. */
@@ -545,17 +564,6 @@ static const kernel_ind_fn kernels_ind[4] = {
   kernel_ind_1, kernel_ind_2, kernel_ind_3, kernel_ind_4
 };
 
-typedef struct ind_args
-{
-  int64_t m, n, k;
-  const float *a;
-  int64_t lda, ldc;
-  float *c;
-  dlnn_gemm_indirect ind;
-  dlnn_gemm_epilogue ep;
-  int64_t npanels, msplit;
-} ind_args;
-
 /* C column of virtual column j. */
 static inline int64_t
 ind_col (const dlnn_gemm_indirect * ind, int64_t j)
@@ -569,7 +577,7 @@ ind_col (const dlnn_gemm_indirect * ind, int64_t j)
 static void
 ind_job (void *arg, int64_t begin, int64_t end)
 {
-  const ind_args *g = arg;
+  const gemm_args *g = arg;
   const int64_t mblocks = (g->m + MR - 1) / MR;
 
   for (int64_t it = begin; it < end; it++) {
@@ -718,21 +726,12 @@ dlnn_sgemm_avx512_ex (int trans_a, int64_t m, int64_t n, int64_t k,
       }
     return;
   }
-  memset (&g, 0, sizeof (g));
+  gemm_args_init (&g, m, n, k, a, lda, c, ldc, ep);
   g.ta = trans_a != 0;
-  g.m = m;
-  g.n = n;
-  g.k = k;
   g.alpha = alpha;
   g.beta = beta;
-  g.a = a;
-  g.lda = lda;
-  g.c = c;
-  g.ldc = ldc;
   g.pack = pack;
   g.pack_ctx = pack_ctx;
-  g.ep = *ep;
-  g.npanels = (n + NR - 1) / NR;
   run_items (g.npanels, (m + MR - 1) / MR, 2.0 * m * (double) n * k,
       threads, &g.msplit, gemm_job, &g);
 }
@@ -743,21 +742,12 @@ dlnn_sgemm_avx512_ind (int64_t m, int64_t n, int64_t k, const float *a,
     const dlnn_gemm_epilogue * ep, int threads)
 {
   static const dlnn_gemm_epilogue none = { NULL, DLNN_GEMM_ACT_NONE, 0, 0 };
-  ind_args g;
+  gemm_args g;
 
   if (m <= 0 || n <= 0 || k <= 0)
     return;
-  memset (&g, 0, sizeof (g));
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.a = a;
-  g.lda = lda;
-  g.c = c;
-  g.ldc = ldc;
+  gemm_args_init (&g, m, n, k, a, lda, c, ldc, ep ? ep : &none);
   g.ind = *ind;
-  g.ep = ep ? *ep : none;
-  g.npanels = (n + NR - 1) / NR;
   run_items (g.npanels, (m + MR - 1) / MR, 2.0 * m * (double) n * k,
       threads, &g.msplit, ind_job, &g);
 }
