@@ -72,6 +72,31 @@ DW_FN (dw_pad) (const float *restrict xp, const dlnn_win2d * q, int64_t rs,
   }
 }
 
+/* Stores a tile's RB x NB accumulators at output (oy, ox) with the fused
+ * activation @am (1 clip to [lo, hi], 2 SiLU); the last vector of a row
+ * holds @nlast valid lanes. */
+DW_TARGET static inline __attribute__ ((always_inline)) void
+DW_FN (dw_store_tile) (DW_V acc[8][4], float *restrict y, int64_t ow,
+    int64_t oy, int64_t ox, int nlast, int am, DW_V lo, DW_V hi,
+    const int RB, const int NB)
+{
+  _Pragma ("GCC unroll 8")
+  for (int r = 0; r < RB; r++)
+    _Pragma ("GCC unroll 4")
+    for (int b = 0; b < NB; b++) {
+      DW_V v = acc[r][b];
+      float *yp = y + (oy + r) * ow + ox + b * DW_VL;
+      if (am == 1)
+        v = DW_MIN (DW_MAX (v, lo), hi);
+      else if (am == 2)
+        v = DW_SILU (v);
+      if (b == NB - 1 && nlast < DW_VL)
+        DW_STORE_N (yp, v, nlast);
+      else
+        DW_STORE (yp, v);
+    }
+}
+
 /* RB rows x NB vectors of outputs starting at (oy, ox); the last vector
  * holds @nlast valid lanes. K, S, RB, NB are constants at each call.
  * Every tap is a load (AVX2, and stride 2). */
@@ -104,21 +129,7 @@ DW_FN (dw_tile_direct) (const float *restrict xp, int64_t rs, int64_t hl,
       }
     }
   }
-  _Pragma ("GCC unroll 8")
-  for (int r = 0; r < RB; r++)
-    _Pragma ("GCC unroll 4")
-    for (int b = 0; b < NB; b++) {
-      DW_V v = acc[r][b];
-      float *yp = y + (oy + r) * ow + ox + b * DW_VL;
-      if (am == 1)
-        v = DW_MIN (DW_MAX (v, lo), hi);
-      else if (am == 2)
-        v = DW_SILU (v);
-      if (b == NB - 1 && nlast < DW_VL)
-        DW_STORE_N (yp, v, nlast);
-      else
-        DW_STORE (yp, v);
-    }
+  DW_FN (dw_store_tile) (acc, y, ow, oy, ox, nlast, am, lo, hi, RB, NB);
 }
 
 /* RB rows x NB vectors of outputs starting at (oy, ox); the last vector
@@ -167,21 +178,7 @@ DW_FN (dw_tile_reuse) (const float *restrict xp, int64_t rs, int64_t hl,
       }
     }
   }
-  _Pragma ("GCC unroll 8")
-  for (int r = 0; r < RB; r++)
-    _Pragma ("GCC unroll 4")
-    for (int b = 0; b < NB; b++) {
-      DW_V v = acc[r][b];
-      float *yp = y + (oy + r) * ow + ox + b * DW_VL;
-      if (am == 1)
-        v = DW_MIN (DW_MAX (v, lo), hi);
-      else if (am == 2)
-        v = DW_SILU (v);
-      if (b == NB - 1 && nlast < DW_VL)
-        DW_STORE_N (yp, v, nlast);
-      else
-        DW_STORE (yp, v);
-    }
+  DW_FN (dw_store_tile) (acc, y, ow, oy, ox, nlast, am, lo, hi, RB, NB);
 }
 
 DW_TARGET static inline __attribute__ ((always_inline)) void
