@@ -585,7 +585,13 @@ def write_bench (out, pools, rng):
   for i, kind in enumerate (["white", "pink", "brown", "hum"]):
     rows.append (("bench/noise-%s.wav" % kind, "noise",
                   msc.make_noise (kind, 4 * RATE, rng)))
-  with open (os.path.join (out, "bench.tsv"), "w") as f:
+  return write_rows (out, "bench.tsv", rows)
+
+
+def write_rows (out, tsv, rows):
+  """Writes (path, tag, samples) rows at -20 dBFS RMS (peaks at most 0.99)
+  and their list OUT/TSV; returns how many."""
+  with open (os.path.join (out, tsv), "w") as f:
     for path, tag, x in rows:
       x = x / rms (x) * 10 ** (-20 / 20)
       peak = np.max (np.abs (x))
@@ -632,15 +638,7 @@ def write_valstream (out, pools, rng, utterances=10):
                       int (rng.integers (25, 76)), wav)
       x = msc.sox_to_array (wav, [])
       rows.append (("valstream/speech%02d.wav" % i, "speech", x))
-  with open (os.path.join (out, "valstream.tsv"), "w") as f:
-    for path, tag, x in rows:
-      x = x / rms (x) * 10 ** (-20 / 20)
-      peak = np.max (np.abs (x))
-      if peak > 0.99:
-        x *= 0.99 / peak
-      write_wav (x, os.path.join (out, path))
-      f.write ("%s\t%s\n" % (path, tag))
-  return len (rows)
+  return write_rows (out, "valstream.tsv", rows)
 
 
 def main ():
