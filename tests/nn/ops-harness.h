@@ -1,11 +1,14 @@
 /* Harness for calling op vtables directly (no exec.c): builds a one-node
  * graph, runs init/shape, allocates outputs, workspace and saved state,
- * and calls forward/backward. Shared by test_ops.c and test_grad.c. */
+ * and calls forward/backward. Shared by test_ops.c and test_grad.c; the
+ * graph helpers at the end (a scalar, a whole graph's output through an
+ * inference exec) by the fusion and folding tests. */
 #ifndef OPS_HARNESS_H
 #define OPS_HARNESS_H
 
 #include "dlnn-test.h"
 #include "op.h"
+#include "dlnn/exec.h"
 #include "dlnn/graph.h"
 #include "dlnn/rng.h"
 
@@ -228,6 +231,41 @@ max_abs_diff (const float *a, const double *b, int64_t n)
       m = d;
   }
   return m;
+}
+
+/* A float scalar tensor (rank 0) holding @v. */
+static inline dlnn_tensor *
+oc_scalar (float v)
+{
+  dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, 0, NULL, NULL);
+  if (t)
+    t->data[0] = v;
+  return t;
+}
+
+/* Output @out of @g (inference exec) on input 0 = @x, copied; NULL with
+ * the error on stderr. */
+static inline dlnn_tensor *
+oc_run_output (dlnn_graph * g, const dlnn_tensor * x, int out)
+{
+  dlnn_status st;
+  dlnn_exec *e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  dlnn_tensor *y = NULL;
+
+  if (!e) {
+    fprintf (stderr, "exec: %s\n", st.message);
+    return NULL;
+  }
+  if (dlnn_exec_reshape (e, 0, x->ndim, x->dims, &st) == DLNN_OK) {
+    memcpy (dlnn_exec_input (e, 0)->data, x->data,
+        sizeof (float) * (size_t) x->size);
+    if (dlnn_exec_forward (e, &st) == DLNN_OK)
+      y = dlnn_tensor_copy (dlnn_exec_output (e, out), NULL);
+  }
+  if (!y)
+    fprintf (stderr, "exec: %s\n", st.message);
+  dlnn_exec_free (e);
+  return y;
 }
 
 #endif

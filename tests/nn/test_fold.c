@@ -21,30 +21,6 @@ add_rand_param (dlnn_graph * g, const char *name, int nd, const int64_t * d,
   return dlnn_graph_add_param (g, name, t, 1, NULL);
 }
 
-/* Runs @g in inference on input @x; copies output 0 into a new tensor. */
-static dlnn_tensor *
-run_inference (dlnn_graph * g, const dlnn_tensor * x)
-{
-  dlnn_status st;
-  dlnn_exec *e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  dlnn_tensor *y = NULL;
-
-  if (!e) {
-    fprintf (stderr, "exec: %s\n", st.message);
-    return NULL;
-  }
-  if (dlnn_exec_reshape (e, 0, x->ndim, x->dims, &st) == DLNN_OK) {
-    memcpy (dlnn_exec_input (e, 0)->data, x->data,
-        sizeof (float) * (size_t) x->size);
-    if (dlnn_exec_forward (e, &st) == DLNN_OK)
-      y = dlnn_tensor_copy (dlnn_exec_output (e, 0), NULL);
-  }
-  if (!y)
-    fprintf (stderr, "exec: %s\n", st.message);
-  dlnn_exec_free (e);
-  return y;
-}
-
 static int
 count_type (const dlnn_graph * g, const char *type)
 {
@@ -83,7 +59,7 @@ test_fold_conv_bn (void)
     dlnn_graph_add_output (g, "y", &st);
     CHECK_OK (dlnn_graph_finalize (g, &st), &st);
 
-    y0 = run_inference (g, x);
+    y0 = oc_run_output (g, x, 0);
     nodes0 = g->n_nodes;
     CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
     CHECK (g->finalized);
@@ -94,7 +70,7 @@ test_fold_conv_bn (void)
     CHECK (count_type (g, "Relu") == 0);
     CHECK (g->n_nodes == 1 && g->nodes[0].n_inputs == 3
         && g->nodes[0].inputs[2] >= 0);
-    y1 = run_inference (g, x);
+    y1 = oc_run_output (g, x, 0);
     CHECK (y0 && y1);
     if (y0 && y1) {
       CHECK (y0->size == y1->size);
@@ -139,13 +115,13 @@ test_fold_gemm_and_passthrough (void)
   dlnn_graph_add_node (g, "Identity", "id", 1, iin, 1, iout, &st);
   dlnn_graph_add_output (g, "out", &st);
   CHECK_OK (dlnn_graph_finalize (g, &st), &st);
-  y0 = run_inference (g, x);
+  y0 = oc_run_output (g, x, 0);
   CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
   CHECK_MSG (g->n_nodes == 1, "%d nodes", g->n_nodes);
   CHECK (strcmp (g->values[g->outputs[0]].name, "out") == 0);
   CHECK (g->nodes[0].outputs[0] == g->outputs[0]);
   CHECK (dlnn_node_attr_float (&g->nodes[0], "beta", 0.0f) == 1.0f);
-  y1 = run_inference (g, x);
+  y1 = oc_run_output (g, x, 0);
   CHECK (y0 && y1);
   if (y0 && y1)
     for (int64_t i = 0; i < y0->size; i++)

@@ -23,15 +23,6 @@ add_param (dlnn_graph * g, const char *name, dlnn_tensor * t)
   return dlnn_graph_add_param (g, name, t, 1, NULL);
 }
 
-static dlnn_tensor *
-scalar (float v)
-{
-  dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, 0, NULL, NULL);
-  if (t)
-    t->data[0] = v;
-  return t;
-}
-
 static int
 count_type (const dlnn_graph * g, const char *type)
 {
@@ -48,30 +39,6 @@ find_type (const dlnn_graph * g, const char *type)
     if (strcmp (g->nodes[i].op_type, type) == 0)
       return &g->nodes[i];
   return NULL;
-}
-
-/* Output @out of @g (inference) on input 0 = @x, copied. */
-static dlnn_tensor *
-run_output (dlnn_graph * g, const dlnn_tensor * x, int out)
-{
-  dlnn_status st;
-  dlnn_exec *e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  dlnn_tensor *y = NULL;
-
-  if (!e) {
-    fprintf (stderr, "exec: %s\n", st.message);
-    return NULL;
-  }
-  if (dlnn_exec_reshape (e, 0, x->ndim, x->dims, &st) == DLNN_OK) {
-    memcpy (dlnn_exec_input (e, 0)->data, x->data,
-        sizeof (float) * (size_t) x->size);
-    if (dlnn_exec_forward (e, &st) == DLNN_OK)
-      y = dlnn_tensor_copy (dlnn_exec_output (e, out), NULL);
-  }
-  if (!y)
-    fprintf (stderr, "exec: %s\n", st.message);
-  dlnn_exec_free (e);
-  return y;
 }
 
 static double
@@ -104,7 +71,7 @@ test_silu_plain (void)
         "order %d: %d nodes", order, g->n_nodes);
     CHECK (g->nodes[0].outputs[0] == g->outputs[0]);
     CHECK (strcmp (g->values[g->outputs[0]].name, "y") == 0);
-    y = run_output (g, x, 0);
+    y = oc_run_output (g, x, 0);
     CHECK (y != NULL);
     for (int64_t i = 0; y && i < y->size; i++)
       CHECK_CLOSE (y->data[i], silu (x->data[i]),
@@ -143,14 +110,14 @@ test_silu_not_fused (void)
     if (variant == 1)
       dlnn_graph_add_output (g, "s", &st);
     CHECK_OK (dlnn_graph_finalize (g, &st), &st);
-    y0 = run_output (g, x, 0);
+    y0 = oc_run_output (g, x, 0);
     nodes0 = g->n_nodes;
     CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
     CHECK_MSG (g->n_nodes == nodes0 && count_type (g, "Swish") == 0
         && count_type (g, "Sigmoid") == 1 && count_type (g, "Mul") == 1,
         "variant %d: %d nodes, %d Swish", variant, g->n_nodes,
         count_type (g, "Swish"));
-    y1 = run_output (g, x, 0);
+    y1 = oc_run_output (g, x, 0);
     CHECK (y0 && y1);
     for (int64_t i = 0; y0 && y1 && i < y0->size; i++) {
       double v = x->data[i], s = 1.0 / (1.0 + exp (-(variant == 2 ?
@@ -220,8 +187,8 @@ test_conv_act (void)
       dlnn_graph_add_input (g, "hi_in", 0, NULL, &st);
     add_param (g, "w", w);
     add_param (g, "b", b);
-    add_param (g, "lo", scalar (0.0f));
-    add_param (g, "hi", scalar (6.0f));
+    add_param (g, "lo", oc_scalar (0.0f));
+    add_param (g, "hi", oc_scalar (6.0f));
     conv = dlnn_graph_add_node (g, "Conv", "conv", 3, cin, 1, cout, &st);
     dlnn_node_set_ints (g, conv, "pads", 4, D (1, 1, 1, 1));
     if (!full)
@@ -266,7 +233,7 @@ test_conv_act (void)
     if (!full && kind != K_CLIP_DYNAMIC && kind != K_TWO_READERS && ref) {
       /* values: act (conv) against the naive loop */
       naive_dw3 (x->data, wc->data, bc->data, c, h, wd, ref);
-      y = run_output (g, x, 0);
+      y = oc_run_output (g, x, 0);
       CHECK (y && y->size == c * h * wd);
       for (int64_t i = 0; y && i < y->size; i++) {
         double v = ref[i];
@@ -316,7 +283,7 @@ test_conv_act_opset6_and_training (void)
   CHECK (dlnn_node_attr_float (&g->nodes[0], DLNN_FUSED_ATTR_MIN, 0) == -1.0f);
   CHECK (dlnn_node_attr_float (&g->nodes[0], DLNN_FUSED_ATTR_MAX, 0) == 0.5f);
   {
-    dlnn_tensor *y = run_output (g, x, 0);
+    dlnn_tensor *y = oc_run_output (g, x, 0);
     CHECK (y != NULL);
     for (int64_t i = 0; y && i < y->size; i++)
       CHECK (y->data[i] >= -1.0f && y->data[i] <= 0.5f);

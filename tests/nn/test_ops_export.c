@@ -27,15 +27,6 @@ ints (int n, const int64_t * v)
   return t;
 }
 
-static dlnn_tensor *
-scalar (float v)
-{
-  dlnn_tensor *t = dlnn_tensor_new (DLNN_FLOAT32, 0, NULL, NULL);
-  if (t)
-    t->data[0] = v;
-  return t;
-}
-
 static double
 loss_of (const dlnn_tensor * y, const dlnn_tensor * r)
 {
@@ -138,7 +129,7 @@ test_pad (void)
       oc_set_in (&c, 0, oc_rand (4, D (2, 3, 4, 5), 1.0f));
       if (opset >= 11) {
         oc_set_in (&c, 1, ints (8, pads));
-        oc_set_in (&c, 2, scalar (0.75f));
+        oc_set_in (&c, 2, oc_scalar (0.75f));
       } else {
         dlnn_node_set_ints (c.g, c.ni, "pads", 8, pads);
         dlnn_node_set_float (c.g, c.ni, "value", 0.75f);
@@ -190,9 +181,9 @@ test_clip_hard (void)
     c.g->opset = v == 2 ? 6 : 13;
     oc_set_in (&c, 0, oc_distinct (1, &n, 0.0123f));
     if (v == 0)
-      oc_set_in (&c, 1, scalar (-0.5f));
+      oc_set_in (&c, 1, oc_scalar (-0.5f));
     if (v <= 1)
-      oc_set_in (&c, 2, scalar (0.8f));
+      oc_set_in (&c, 2, oc_scalar (0.8f));
     if (v == 2) {
       dlnn_node_set_float (c.g, c.ni, "min", -0.5f);
       dlnn_node_set_float (c.g, c.ni, "max", 0.8f);
