@@ -4,6 +4,7 @@
  * (ops-harness.h), not through dlnn_exec. */
 #include "ops-harness.h"
 #include "ops/conv.h"
+#include "ops/fused_act.h"
 #include "dlnn/exec.h"
 
 #include <math.h>
@@ -390,12 +391,13 @@ static const pool_case pool_cases[] = {
   {"3x3 s2 pad 1 2x3", 2, 1, 2, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0},
   {"3x3 s2 pad 1 1x1", 2, 1, 2, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0},
   {"3x3 s2 ceil 13x14", 2, 2, 2, 13, 14, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0},
-  /* the 8-wide rows: one vector and an overlapping last one, nine and ten
-   * inner columns, squeezenet's width */
+  /* AVX-512 rows of 16 outputs: less than one vector, masked tails, two
+   * whole vectors (2x2 on 4x65), squeezenet's width */
   {"3x3 s2 4x21", 2, 1, 2, 4, 21, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0},
   {"3x3 s2 pad 1 3x20", 2, 1, 1, 3, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0},
   {"3x3 s2 ceil 5x111", 2, 1, 2, 5, 111, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0},
   {"3x3 s2 ceil 3x4", 2, 1, 1, 3, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0},
+  {"2x2 s2 ceil 4x65", 2, 1, 2, 4, 65, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0},
   {"3x3 s2 pad 1 ceil 8x9", 2, 1, 2, 8, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1,
       0},
   {"3x3 s2 asym pads", 2, 1, 2, 9, 10, 3, 3, 2, 2, 1, 1, 0, 2, 1, 0, 0, 0},
@@ -465,46 +467,61 @@ run_pool_case (const pool_case * k, int is_max)
   oc_end (&c);
 }
 
+/* every case at the best SIMD level and in plain C (pool_max.c's AVX-512
+ * rows and scalar loops) */
 static void
 test_pool_forward (void)
 {
-  for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++) {
-    run_pool_case (&pool_cases[i], 1);
-    run_pool_case (&pool_cases[i], 0);
+  for (int level = 0; level < 2; level++) {
+    dlnn_simd_set_max (level == 0 ? -1 : DLNN_SIMD_SCALAR);
+    for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]);
+        i++) {
+      run_pool_case (&pool_cases[i], 1);
+      run_pool_case (&pool_cases[i], 0);
+    }
   }
+  dlnn_simd_set_max (-1);
 }
 
-/* NaN in the input: inference (the value-only kernels of pool_max.c)
- * gives what training's argmax loop gives, NaN where it gives NaN. */
+/* NaN in the input: inference (the value-only kernels of pool_max.c, at
+ * the best SIMD level and in plain C) gives what training's argmax loop
+ * gives, NaN where it gives NaN. */
 static void
 test_maxpool_nan (void)
 {
   for (size_t i = 0; i < sizeof (pool_cases) / sizeof (pool_cases[0]); i++) {
     const pool_case *k = &pool_cases[i];
-    float *y[2] = { NULL, NULL };
-    int64_t size = 0, bad = -1;
+    float *y[3] = { NULL, NULL, NULL };
+    int64_t size = 0;
     oc c;
 
     pool_setup (&c, k, 1);
     for (int64_t j = 0; j < c.in[0]->size; j++)
       if (j % 7 == 3 || j % 11 == 0)
         ((float *) c.in[0]->data)[j] = NAN;
-    for (int training = 0; training < 2; training++) {
-      CHECK_OK (oc_prepare (&c, training), &c.st);
+    /* run 0: training, 1: inference, 2: inference in plain C */
+    for (int run = 0; run < 3; run++) {
+      dlnn_simd_set_max (run == 2 ? DLNN_SIMD_SCALAR : -1);
+      CHECK_OK (oc_prepare (&c, run == 0), &c.st);
       CHECK_OK (oc_forward (&c), &c.st);
       size = c.out[0]->size;
-      y[training] = malloc (sizeof (float) * (size_t) size);
-      memcpy (y[training], c.out[0]->data, sizeof (float) * (size_t) size);
+      y[run] = malloc (sizeof (float) * (size_t) size);
+      memcpy (y[run], c.out[0]->data, sizeof (float) * (size_t) size);
     }
-    for (int64_t j = 0; j < size && bad < 0; j++)
-      if (isnan (y[0][j]) != isnan (y[1][j])
-          || (!isnan (y[0][j]) && y[0][j] != y[1][j]))
-        bad = j;
-    CHECK_MSG (bad < 0, "MaxPool %s with NaNs: output %lld inference %g, "
-        "training %g", k->label, (long long) bad, bad < 0 ? 0.0 :
-        y[0][bad], bad < 0 ? 0.0 : y[1][bad]);
-    free (y[0]);
-    free (y[1]);
+    dlnn_simd_set_max (-1);
+    for (int run = 1; run < 3; run++) {
+      int64_t bad = -1;
+      for (int64_t j = 0; j < size && bad < 0; j++)
+        if (isnan (y[run][j]) != isnan (y[0][j])
+            || (!isnan (y[run][j]) && y[run][j] != y[0][j]))
+          bad = j;
+      CHECK_MSG (bad < 0, "MaxPool %s with NaNs%s: output %lld inference "
+          "%g, training %g", k->label, run == 2 ? " (plain C)" : "",
+          (long long) bad, bad < 0 ? 0.0 : y[run][bad], bad < 0 ? 0.0 :
+          y[0][bad]);
+    }
+    for (int run = 0; run < 3; run++)
+      free (y[run]);
     oc_end (&c);
   }
 }

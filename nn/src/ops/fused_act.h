@@ -19,6 +19,10 @@
  * are compiled (and chosen at run time); elsewhere only plain C. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(DLNN_NO_X86_SIMD)
 #define DLNN_X86_SIMD 1
+/* the attributes of functions holding AVX2 / AVX-512 intrinsics */
+#define DLNN_TARGET_AVX2 __attribute__ ((target ("avx2,fma")))
+#define DLNN_TARGET_AVX512 __attribute__ ((target ( \
+        "avx2,fma,avx512f,avx512vl,avx512dq,avx512bw,prefer-vector-width=512")))
 #endif
 
 typedef enum dlnn_fused_kind

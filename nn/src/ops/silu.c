@@ -19,12 +19,6 @@
 #include <math.h>
 #include <stdatomic.h>
 
-#ifdef DLNN_X86_SIMD
-#define DLNN_TARGET_AVX2 __attribute__ ((target ("avx2,fma")))
-#define DLNN_TARGET_AVX512 __attribute__ ((target ( \
-        "avx2,fma,avx512f,avx512vl,avx512dq,avx512bw,prefer-vector-width=512")))
-#endif
-
 /* ---- SIMD level ---- */
 
 static atomic_int simd_cap = -1;
