@@ -574,6 +574,32 @@ ind_col (const dlnn_gemm_indirect * ind, int64_t j)
       + (r < ind->row_valid ? r : ind->row_valid);
 }
 
+/* The panel at virtual column @j0: where each of its @nv vectors goes in C
+ * and which lanes it keeps. Incremental: no division per lane (this ran
+ * once per panel and cost a fifth of a K = 27 product). */
+static void
+ind_cols_get (const dlnn_gemm_indirect * ind, int64_t n, int64_t j0, int nv,
+    ind_cols * ic)
+{
+  int64_t len = ind->row_len, valid = ind->row_valid;
+  int64_t q = j0 / len, r = j0 - q * len;
+  int64_t j = j0;
+
+  for (int v = 0; v < nv; v++) {
+    unsigned keep = 0;
+    ic->dst[v] = q * valid + (r < valid ? r : valid);
+    for (int t = 0; t < 16; t++, j++) {
+      if (j < n && r < valid)
+        keep |= 1u << t;
+      if (++r == len) {
+        r = 0;
+        q++;
+      }
+    }
+    ic->keep[v] = (__mmask16) keep;
+  }
+}
+
 static void
 ind_job (void *arg, int64_t begin, int64_t end)
 {
@@ -586,28 +612,19 @@ ind_job (void *arg, int64_t begin, int64_t end)
     int nv = (int) ((w + 15) / 16);
     int64_t ib0 = mblocks * part / g->msplit;
     int64_t ib1 = mblocks * (part + 1) / g->msplit;
+    /* C column of the next panel (prefetched for writing, see gemm_job) */
+    int64_t nd = j0 + 2 * NR <= g->n ? ind_col (&g->ind, j0 + NR) : -1;
     ind_cols ic;
 
-    for (int v = 0; v < nv; v++) {
-      int64_t jv = j0 + v * 16;
-      unsigned keep = 0;
-      ic.dst[v] = ind_col (&g->ind, jv);
-      for (int t = 0; t < 16; t++)
-        if (jv + t < g->n && (jv + t) % g->ind.row_len < g->ind.row_valid)
-          keep |= 1u << t;
-      ic.keep[v] = (__mmask16) keep;
-    }
+    ind_cols_get (&g->ind, g->n, j0, nv, &ic);
     for (int64_t ib = ib0; ib < ib1; ib++) {
       int64_t i0 = ib * MR;
       int mr = (int) (g->m - i0 < MR ? g->m - i0 : MR);
-      if (j0 + 2 * NR <= g->n) {
-        /* this block's C in the next panel, for writing (see gemm_job) */
-        int64_t nd = ind_col (&g->ind, j0 + NR);
+      if (nd >= 0)
         for (int r = 0; r < mr; r++)
           for (int v = 0; v < NR; v += 16)
             _mm_prefetch ((const char *) (g->c + (i0 + r) * g->ldc + nd + v),
                 _MM_HINT_ET0);
-      }
       kernels_ind[nv - 1] (g->k, g->a + i0 * g->lda, g->lda, g->ind.b + j0,
           g->ind.off, g->c + i0 * g->ldc, g->ldc, mr, &ic, &g->ep,
           i0);
