@@ -102,11 +102,22 @@ gemm_args_init (gemm_args * g, int64_t m, int64_t n, int64_t k,
       for (int v_ = 0; v_ < (nv); v_++) \
         acc[v_] = _mm512_fmadd_ps (x_, b[v_], acc[v_]); \
     } while (0)
-#define FMA6(AT, b, nv) do { \
+/* FMA_ROWS: the first nr (2, 4 or 6, a constant) of them: a block's
+ * last rows (a 32-filter layer's 2 of 6 rows) then cost a third or two
+ * thirds of a whole block, not all of it. */
+#define FMA_ROWS(AT, b, nv, nr) do { \
       FMA_ROW (c0, AT (0), b, nv); FMA_ROW (c1, AT (1), b, nv); \
-      FMA_ROW (c2, AT (2), b, nv); FMA_ROW (c3, AT (3), b, nv); \
-      FMA_ROW (c4, AT (4), b, nv); FMA_ROW (c5, AT (5), b, nv); \
+      if ((nr) > 2) { \
+        FMA_ROW (c2, AT (2), b, nv); FMA_ROW (c3, AT (3), b, nv); \
+      } \
+      if ((nr) > 4) { \
+        FMA_ROW (c4, AT (4), b, nv); FMA_ROW (c5, AT (5), b, nv); \
+      } \
     } while (0)
+#define FMA6(AT, b, nv) FMA_ROWS (AT, b, nv, 6)
+/* Kernel rows for a block of mr rows. */
+#define KERNEL_ROWS(mr) ((mr) <= 2 ? 2 : (mr) <= 4 ? 4 : 6)
+#define ROWS_INDEX(mr) ((mr) <= 2 ? 0 : (mr) <= 4 ? 1 : 2)
 
 /* B of a plain product (the pack context of dlnn_sgemm_avx512). */
 typedef struct matrix_b
@@ -208,9 +219,9 @@ store_row (float *restrict c, const __m512 * acc, int nv, __mmask16 last,
 /* The 6 x (nv * 16) micro-kernel over kc steps. a points at A(row 0,
  * step 0); rows >= mr are computed from row 0 and not stored. */
 static inline __attribute__((always_inline)) void
-kernel (int nv, int ta, int64_t kc, const float *restrict a, int64_t lda,
-    const float *restrict bp, float *restrict c, int64_t ldc, int mr,
-    __mmask16 last, const store_mode * sm)
+kernel (int nv, int nr, int ta, int64_t kc, const float *restrict a,
+    int64_t lda, const float *restrict bp, float *restrict c, int64_t ldc,
+    int mr, __mmask16 last, const store_mode * sm)
 {
   const int64_t ldb = (int64_t) nv * 16;
   ACC_ZERO (4);
@@ -227,7 +238,7 @@ kernel (int nv, int ta, int64_t kc, const float *restrict a, int64_t lda,
         b[v] = _mm512_load_ps (bp + v * 16);
       bp += ldb;
 #define AT(r) a##r[kk]
-      FMA6 (AT, b, nv);
+      FMA_ROWS (AT, b, nv, nr);
 #undef AT
     }
   } else {
@@ -242,51 +253,60 @@ kernel (int nv, int ta, int64_t kc, const float *restrict a, int64_t lda,
         b[v] = _mm512_load_ps (bp + v * 16);
       bp += ldb;
 #define AT(r) ak[o##r]
-      FMA6 (AT, b, nv);
+      FMA_ROWS (AT, b, nv, nr);
 #undef AT
     }
   }
   store_row (c, c0, nv, last, sm, 0);
   if (mr > 1)
     store_row (c + ldc, c1, nv, last, sm, 1);
-  if (mr > 2)
+  if (nr > 2 && mr > 2)
     store_row (c + 2 * ldc, c2, nv, last, sm, 2);
-  if (mr > 3)
+  if (nr > 2 && mr > 3)
     store_row (c + 3 * ldc, c3, nv, last, sm, 3);
-  if (mr > 4)
+  if (nr > 4 && mr > 4)
     store_row (c + 4 * ldc, c4, nv, last, sm, 4);
-  if (mr > 5)
+  if (nr > 4 && mr > 5)
     store_row (c + 5 * ldc, c5, nv, last, sm, 5);
 }
 
-/* One instance per vector count and layout of A, so that the loops over
- * nv unroll. */
-#define KERNEL_INSTANCE(nv, ta) \
+/* One instance per vector count, row count and layout of A, so that the
+ * loops over nv unroll. */
+#define KERNEL_INSTANCE(nv, nr, ta) \
 static void \
-kernel_##nv##_##ta (int64_t kc, const float *a, int64_t lda, \
+kernel_##nv##_##nr##_##ta (int64_t kc, const float *a, int64_t lda, \
     const float *bp, float *c, int64_t ldc, int mr, __mmask16 last, \
     const store_mode * sm) \
 { \
-  kernel (nv, ta, kc, a, lda, bp, c, ldc, mr, last, sm); \
+  kernel (nv, nr, ta, kc, a, lda, bp, c, ldc, mr, last, sm); \
 }
-KERNEL_INSTANCE (1, 0)
-KERNEL_INSTANCE (2, 0)
-KERNEL_INSTANCE (3, 0)
-KERNEL_INSTANCE (4, 0)
-KERNEL_INSTANCE (1, 1)
-KERNEL_INSTANCE (2, 1)
-KERNEL_INSTANCE (3, 1)
-KERNEL_INSTANCE (4, 1)
+#define KERNEL_INSTANCES(nr, ta) KERNEL_INSTANCE (1, nr, ta) \
+  KERNEL_INSTANCE (2, nr, ta) KERNEL_INSTANCE (3, nr, ta) \
+  KERNEL_INSTANCE (4, nr, ta)
+KERNEL_INSTANCES (2, 0)
+KERNEL_INSTANCES (4, 0)
+KERNEL_INSTANCES (6, 0)
+KERNEL_INSTANCES (2, 1)
+KERNEL_INSTANCES (4, 1)
+KERNEL_INSTANCES (6, 1)
+#undef KERNEL_INSTANCES
 #undef KERNEL_INSTANCE
 
 typedef void (*kernel_fn) (int64_t kc, const float *a, int64_t lda,
     const float *bp, float *c, int64_t ldc, int mr, __mmask16 last,
     const store_mode * sm);
 
-static const kernel_fn kernels[2][4] = {
-  {kernel_1_0, kernel_2_0, kernel_3_0, kernel_4_0},
-  {kernel_1_1, kernel_2_1, kernel_3_1, kernel_4_1},
+#define KERNEL_ROW_TABLE(nr, ta) \
+  {kernel_1_##nr##_##ta, kernel_2_##nr##_##ta, kernel_3_##nr##_##ta, \
+   kernel_4_##nr##_##ta}
+/* [ta][ROWS_INDEX (mr)][nv - 1] */
+static const kernel_fn kernels[2][3][4] = {
+  {KERNEL_ROW_TABLE (2, 0), KERNEL_ROW_TABLE (4, 0),
+      KERNEL_ROW_TABLE (6, 0)},
+  {KERNEL_ROW_TABLE (2, 1), KERNEL_ROW_TABLE (4, 1),
+      KERNEL_ROW_TABLE (6, 1)},
 };
+#undef KERNEL_ROW_TABLE
 
 /* Stores one value of column @c (row @r of the block) like store_row. */
 static inline __attribute__((always_inline)) void
@@ -423,7 +443,7 @@ gemm_job (void *arg, int64_t begin, int64_t end)
     __mmask16 last = tail >= 16 ? 0xffff : (__mmask16) ((1u << tail) - 1);
     int64_t ib0 = mblocks * part / g->msplit;
     int64_t ib1 = mblocks * (part + 1) / g->msplit;
-    kernel_fn fn = kernels[g->ta][nv - 1];
+    const kernel_fn *fns = &kernels[g->ta][0][nv - 1];
     store_mode sm = { g->alpha, g->beta, 0, 0, &g->ep, 0 };
     /* one live lane in the last vector: the dot-column kernel */
     kernel_dot_fn fd = !g->ta && tail == 1 && nv >= 2 ? kernels_dot[nv - 2]
@@ -464,8 +484,8 @@ gemm_job (void *arg, int64_t begin, int64_t end)
             for (int v = 0; v < NR; v += 16)
               _mm_prefetch ((const char *) (g->c + (i0 + r) * g->ldc + j0
                       + NR + v), _MM_HINT_ET0);
-        fn (kc, a, g->lda, bp, g->c + i0 * g->ldc + j0, g->ldc, mr, last,
-            &sm);
+        fns[ROWS_INDEX (mr) * 4] (kc, a, g->lda, bp, g->c + i0 * g->ldc
+            + j0, g->ldc, mr, last, &sm);
       }
     }
   }
@@ -512,7 +532,7 @@ store_vec_ind (float *restrict c, __m512 x, int v, const ind_cols * ic,
  * b[off[kk] + j], whole vectors (a masked load in the loop would keep GCC
  * from holding the accumulators in registers). */
 static inline __attribute__((always_inline)) void
-kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
+kernel_ind (int nv, int nr, int64_t k, const float *restrict a, int64_t lda,
     const float *restrict b, const int64_t * restrict off,
     float *restrict c, int64_t ldc, int mr,
     const ind_cols * ic, const dlnn_gemm_epilogue * ep, int64_t row)
@@ -528,11 +548,11 @@ kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
     for (int v = 0; v < nv; v++)
       bv[v] = _mm512_loadu_ps (bk + v * 16);
 #define AT(r) a##r[kk]
-    FMA6 (AT, bv, nv);
+    FMA_ROWS (AT, bv, nv, nr);
 #undef AT
   }
 #define STORE(r, acc) \
-  if (mr > r) \
+  if (nr > r && mr > r) \
     for (int v = 0; v < nv; v++) \
       store_vec_ind (c + r * ldc, acc[v], v, ic, ep, \
           ep->bias ? ep->bias[row + r] : 0.0f);
@@ -541,18 +561,21 @@ kernel_ind (int nv, int64_t k, const float *restrict a, int64_t lda,
 #undef STORE
 }
 
-#define KERNEL_IND_INSTANCE(nv) \
+#define KERNEL_IND_INSTANCE(nv, nr) \
 static void \
-kernel_ind_##nv (int64_t k, const float *a, int64_t lda, const float *b, \
-    const int64_t * off, float *c, int64_t ldc, int mr, \
+kernel_ind_##nv##_##nr (int64_t k, const float *a, int64_t lda, \
+    const float *b, const int64_t * off, float *c, int64_t ldc, int mr, \
     const ind_cols * ic, const dlnn_gemm_epilogue * ep, int64_t row) \
 { \
-  kernel_ind (nv, k, a, lda, b, off, c, ldc, mr, ic, ep, row); \
+  kernel_ind (nv, nr, k, a, lda, b, off, c, ldc, mr, ic, ep, row); \
 }
-KERNEL_IND_INSTANCE (1)
-KERNEL_IND_INSTANCE (2)
-KERNEL_IND_INSTANCE (3)
-KERNEL_IND_INSTANCE (4)
+#define KERNEL_IND_INSTANCES(nr) KERNEL_IND_INSTANCE (1, nr) \
+  KERNEL_IND_INSTANCE (2, nr) KERNEL_IND_INSTANCE (3, nr) \
+  KERNEL_IND_INSTANCE (4, nr)
+KERNEL_IND_INSTANCES (2)
+KERNEL_IND_INSTANCES (4)
+KERNEL_IND_INSTANCES (6)
+#undef KERNEL_IND_INSTANCES
 #undef KERNEL_IND_INSTANCE
 
 typedef void (*kernel_ind_fn) (int64_t k, const float *a, int64_t lda,
@@ -560,8 +583,11 @@ typedef void (*kernel_ind_fn) (int64_t k, const float *a, int64_t lda,
     int64_t ldc, int mr, const ind_cols * ic,
     const dlnn_gemm_epilogue * ep, int64_t row);
 
-static const kernel_ind_fn kernels_ind[4] = {
-  kernel_ind_1, kernel_ind_2, kernel_ind_3, kernel_ind_4
+/* [ROWS_INDEX (mr)][nv - 1] */
+static const kernel_ind_fn kernels_ind[3][4] = {
+  {kernel_ind_1_2, kernel_ind_2_2, kernel_ind_3_2, kernel_ind_4_2},
+  {kernel_ind_1_4, kernel_ind_2_4, kernel_ind_3_4, kernel_ind_4_4},
+  {kernel_ind_1_6, kernel_ind_2_6, kernel_ind_3_6, kernel_ind_4_6},
 };
 
 /* C column of virtual column j. */
@@ -625,7 +651,7 @@ ind_job (void *arg, int64_t begin, int64_t end)
           for (int v = 0; v < NR; v += 16)
             _mm_prefetch ((const char *) (g->c + (i0 + r) * g->ldc + nd + v),
                 _MM_HINT_ET0);
-      kernels_ind[nv - 1] (g->k, g->a + i0 * g->lda, g->lda, g->ind.b + j0,
+      kernels_ind[ROWS_INDEX (mr)][nv - 1] (g->k, g->a + i0 * g->lda, g->lda, g->ind.b + j0,
           g->ind.off, g->c + i0 * g->ldc, g->ldc, mr, &ic, &g->ep,
           i0);
     }
