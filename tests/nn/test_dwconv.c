@@ -5,9 +5,10 @@
  * odd widths and heights around the vector widths (tails), channel
  * multipliers, batches, 1 and 2 threads, and every SIMD level this CPU
  * has (AVX-512, AVX2 + FMA, plain C), through the Conv op in dlnn_exec;
- * the cases include the row kernels (planes in chunks of rows) and the
- * flat small-plane kernels (stride 1 and the four-phase stride 2) and
- * their limits; NaN inputs.
+ * the cases include the row kernels (planes in chunks of rows), the
+ * flat small-plane kernel, the AVX-512 kernels straight from the input
+ * (stride 2, narrow or SiLU stride 1, two planes per vector for <= 8
+ * columns) and their limits; NaN inputs.
  * Also: the Swish op against x * sigmoid (x) and its gradient, and the
  * attributes' error message. */
 #include "ops-harness.h"
@@ -229,6 +230,24 @@ static const dw_case cases[] = {
   {1, 2, 1, 21, 13, 5, 1, 1, 2, 2, 1},
   {1, 2, 1, 9, 5, 3, 1, 4, 4, 4, 4},
   {1, 2, 1, 13, 40, 3, 2, 1, 1, 1, 1},
+  /* two planes per vector (AVX-512, <= 8 output columns, padded input
+   * row within 16 columns): 5x5 stride 2 with iw + pl = 16 and 7 or 8
+   * columns, stride 1 with 8 columns and an odd plane count (the last
+   * plane alone), more than 8 rows (blocks of 8 and a tail), pads wider
+   * than the kernel, multiplier 2, pairs across images; one column more
+   * than the 16 (the stride-2 kernel) */
+  {1, 4, 1, 14, 14, 5, 2, 2, 2, 2, 2},
+  {1, 2, 1, 9, 14, 5, 2, 2, 2, 1, 3},
+  {1, 3, 1, 8, 8, 3, 1, 1, 1, 1, 1},
+  {1, 2, 1, 21, 6, 5, 1, 2, 2, 2, 2},
+  {1, 2, 1, 4, 4, 5, 1, 4, 4, 4, 4},
+  {1, 3, 2, 7, 7, 5, 1, 2, 2, 2, 2},
+  {2, 3, 1, 7, 7, 3, 1, 1, 1, 1, 1},
+  {1, 2, 1, 10, 15, 3, 2, 2, 2, 0, 0},
+  /* stride 1 straight from the input up to 32 columns (any width with
+   * SiLU), padded rows from 33 */
+  {1, 2, 1, 9, 32, 3, 1, 1, 1, 1, 1},
+  {1, 2, 1, 9, 33, 3, 1, 1, 1, 1, 1},
 };
 
 static void
@@ -279,8 +298,11 @@ test_dw_threads (void)
   dw_case t = { 3, 7, 1, 23, 29, 3, 2, 1, 1, 1, 1 };
   dw_case u = { 2, 5, 1, 19, 37, 5, 1, 2, 2, 2, 2 };
 
+  dw_case v = { 3, 5, 1, 7, 7, 3, 1, 1, 1, 1, 1 };
+
   CHECK (run_case (&t, 1, ACT_SWISH, 2) == 0);
   CHECK (run_case (&u, 0, ACT_CLIP6, 2) == 0);
+  CHECK (run_case (&v, 1, ACT_SWISH, 2) == 0);
 }
 
 static void

@@ -124,7 +124,7 @@ flat_plane_k (const float *restrict pp, int64_t pw, const float *wk,
       a = _mm512_min_ps (_mm512_max_ps (a, _mm512_set1_ps (lo)),
           _mm512_set1_ps (hi));
     else if (am == 2)
-      a = dlnn_silu_avx512 (a);
+      a = DW_SILU (a);
     _mm512_mask_storeu_ps (yp, (__mmask16) ((1u << cnt) - 1u),
         _mm512_maskz_compress_ps (mask[v], a));
     yp += cnt;

@@ -1,23 +1,28 @@
 /* libdlnn - private: the AVX-512 depthwise kernel of conv_depthwise.c
  * that reads the input plane directly (no padded copy): stride 2, and
- * stride 1 with rows of at most one vector (14x14 and smaller planes).
- * Included once, after the AVX-512 instantiation of conv_depthwise_simd.h
- * (DW_TARGET_512, DW_EVEN, DW_ODD).
+ * stride 1 with rows of at most 32 columns or with SiLU (see
+ * dw_simd_job_fn). Included once, after the AVX-512 instantiation of
+ * conv_depthwise_simd.h (DW_TARGET_512, DW_EVEN, DW_ODD, DW_ALIGNR).
  *
  * For 16 outputs of a row starting at column ox, each input row the
  * window reads gives its K taps from masked loads: stride 1, K loads at
- * ox - pl + kj; stride 2, K + 1 loads at 2 ox - pl + {0, 16, 2, 18, 4,
- * 20}, the evens and odds of the pairs (vpermt2ps) being taps 0, 1
- * (2, 3) and 4; for 3x3, tap 2 is tap 0 one lane on (valignd with the
- * column at 2 ox - pl + 32): 3 loads and 3 shuffles, not 4 and 3
- * (features.2 of mobilenet_v2 alone 0.141 -> 0.125 ms). The masks are zero for columns outside the input row
- * (the zero padding); rows outside the plane are skipped. DW_S2_RB
- * output rows share each input row they read, and the rows the next
- * block starts reading are prefetched (without: features.2 of
- * mobilenet_v2, 112x112 input, was twice as slow as with the padded
- * copy). */
+ * ox - pl + kj; stride 2, two loads at 2 ox - pl + {0, 16} whose evens
+ * and odds (vpermt2ps) are taps 0 and 1, and taps 2 (3, 4) are taps 0
+ * (1, 2) one lane on (valignd with the single column 2 ox - pl + 32 (33,
+ * 34)): 3x3 3 loads and 3 shuffles, not 4 and 3 (features.2 of
+ * mobilenet_v2 alone 0.141 -> 0.125 ms), 5x5 5 and 5, not 6 and 5
+ * (efficientnet_b0's features.3.0 in the network 0.137 -> 0.121-0.131).
+ * The masks are zero for columns outside the input row (the zero
+ * padding); rows outside the plane are skipped. RB output rows share
+ * each input row they read (4 for 3x3 stride 2, 8 otherwise: measured),
+ * and the rows the next block starts reading are prefetched (without:
+ * features.2 of mobilenet_v2, 112x112 input, was twice as slow as with
+ * the padded copy). */
 
+#ifndef DW_S2_RB
 #define DW_S2_RB 4
+#endif
+#define DW_RB_MAX 8
 
 /* Lanes of the 16 floats at input column @base that lie in [0, iw). */
 DW_TARGET_512 static inline __attribute__ ((always_inline)) __mmask16
@@ -41,19 +46,20 @@ s2_tile (const float *restrict xp, const dlnn_win2d * q,
     const int S, const int RB)
 {
   const int64_t base = S * ox - q->pl;
-  __mmask16 m[6];
-  __m512 acc[DW_S2_RB];
+  __mmask16 m[5];
+  __m512 acc[DW_RB_MAX];
 
-  _Pragma ("GCC unroll 6")
-  for (int j = 0; j < 6; j++)
-    if (j < (S == 1 ? K : K + 1))
-      m[j] = s2_mask (base + (S == 1 ? j : (j & 1) * 16 + (j / 2) * 2),
-          q->iw);
+  _Pragma ("GCC unroll 5")
+  for (int j = 0; j < 5; j++)
+    if (j < (S == 1 ? K : 2))
+      m[j] = s2_mask (base + (S == 1 ? j : j * 16), q->iw);
   const __mmask16 mc = s2_mask (base + 32, q->iw) & 1;
-  _Pragma ("GCC unroll 4")
+  const __mmask16 md = s2_mask (base + 33, q->iw) & 1;
+  const __mmask16 me = s2_mask (base + 34, q->iw) & 1;
+  _Pragma ("GCC unroll 8")
   for (int r = 0; r < RB; r++)
     acc[r] = _mm512_set1_ps (bias);
-  _Pragma ("GCC unroll 11")
+  _Pragma ("GCC unroll 19")
   for (int ii = 0; ii < (RB - 1) * S + K; ii++) {
     const int64_t iy = S * oy - q->pt + ii;
     const float *row = xp + iy * q->iw + base;
@@ -75,17 +81,18 @@ s2_tile (const float *restrict xp, const dlnn_win2d * q,
       t[1] = DW_ODD (a, b);
       t[2] = DW_ALIGNR (c, t[0], 1);
     }
-    _Pragma ("GCC unroll 3")
-    for (int j = 0; j < 3; j++) {
-      if (S != 2 || K == 3 || j >= (K + 1) / 2)
-        continue;
-      __m512 a = _mm512_maskz_loadu_ps (m[2 * j], row + 2 * j);
-      __m512 b = _mm512_maskz_loadu_ps (m[2 * j + 1], row + 2 * j + 16);
-      t[2 * j] = DW_EVEN (a, b);
-      if (2 * j + 1 < K)
-        t[2 * j + 1] = DW_ODD (a, b);
+    if (S == 2 && K == 5) {
+      /* taps 2, 3, 4 = taps 0, 1, 2 shifted by one lane, columns
+       * 2 ox + 32, 33, 34 last */
+      __m512 a = _mm512_maskz_loadu_ps (m[0], row);
+      __m512 b = _mm512_maskz_loadu_ps (m[1], row + 16);
+      t[0] = DW_EVEN (a, b);
+      t[1] = DW_ODD (a, b);
+      t[2] = DW_ALIGNR (_mm512_maskz_loadu_ps (mc, row + 32), t[0], 1);
+      t[3] = DW_ALIGNR (_mm512_maskz_loadu_ps (md, row + 33), t[1], 1);
+      t[4] = DW_ALIGNR (_mm512_maskz_loadu_ps (me, row + 34), t[2], 1);
     }
-    _Pragma ("GCC unroll 4")
+    _Pragma ("GCC unroll 8")
     for (int r = 0; r < RB; r++) {
       const int ki = ii - S * r;
       if (ki < 0 || ki >= K)
@@ -96,14 +103,14 @@ s2_tile (const float *restrict xp, const dlnn_win2d * q,
             acc[r]);
     }
   }
-  _Pragma ("GCC unroll 4")
+  _Pragma ("GCC unroll 8")
   for (int r = 0; r < RB; r++) {
     __m512 v = acc[r];
     float *yp = y + (oy + r) * q->ow + ox;
     if (am == 1)
       v = _mm512_min_ps (_mm512_max_ps (v, lo), hi);
     else if (am == 2)
-      v = dlnn_silu_avx512 (v);
+      v = DW_SILU (v);
     _mm512_mask_storeu_ps (yp, (__mmask16) ((1u << nlast) - 1u), v);
   }
 }
@@ -114,15 +121,66 @@ s2_rows (const float *restrict xp, const dlnn_win2d * q,
     const float *restrict wk, float bias, float *restrict y, int64_t oy,
     int am, __m512 lo, __m512 hi, const int K, const int S, const int RB)
 {
-  /* the rows the next block reads first: one sequential stream */
-  const int64_t r0 = S * (oy + RB) - q->pt + K - S;
-  for (int64_t r = r0 < 0 ? 0 : r0; r < r0 + S * RB && r < q->ih; r++)
-    for (int64_t c = 0; c < q->iw; c += 16)
-      _mm_prefetch ((const char *) (xp + r * q->iw + c), _MM_HINT_T0);
+  /* the rows the next block starts reading, as one range: past the end
+   * of the plane it is the start of the next one (in the network,
+   * mobilenet_v2's features.2 0.18 -> 0.13 ms against rows of this
+   * plane only) */
+  {
+    const int64_t r0 = S * (oy + RB) - q->pt + K - S;
+    uintptr_t p = (uintptr_t) xp + (uintptr_t) ((r0 < 0 ? 0 : r0) * q->iw)
+        * sizeof (float);
+    uintptr_t e = (uintptr_t) xp + (uintptr_t) ((r0 + S * RB) * q->iw)
+        * sizeof (float);
+    for (; p < e; p += 64)
+      _mm_prefetch ((const char *) p, _MM_HINT_T0);
+  }
   for (int64_t ox = 0; ox < q->ow; ox += 16) {
     int nl = q->ow - ox < 16 ? (int) (q->ow - ox) : 16;
     s2_tile (xp, q, wk, bias, y, oy, ox, nl, am, lo, hi, K, S, RB);
   }
+}
+
+/* Output rows in blocks of RB (a constant), then the rest. */
+DW_TARGET_512 static inline __attribute__ ((always_inline)) void
+s2_plane_rb (const float *restrict xp, const dlnn_win2d * q,
+    const float *restrict wk, float bias, float *restrict y, int am,
+    __m512 lo, __m512 hi, const int K, const int S, const int RB)
+{
+  int64_t oy = 0;
+
+#define DW_S2_ROWS(R) s2_rows (xp, q, wk, bias, y, oy, am, lo, hi, K, S, R)
+  for (; oy + RB <= q->oh; oy += RB)
+    DW_S2_ROWS (RB);
+  switch (q->oh - oy) {
+    case 7:
+      if (RB > 7)
+        DW_S2_ROWS (7);
+      break;
+    case 6:
+      if (RB > 6)
+        DW_S2_ROWS (6);
+      break;
+    case 5:
+      if (RB > 5)
+        DW_S2_ROWS (5);
+      break;
+    case 4:
+      if (RB > 4)
+        DW_S2_ROWS (4);
+      break;
+    case 3:
+      DW_S2_ROWS (3);
+      break;
+    case 2:
+      DW_S2_ROWS (2);
+      break;
+    case 1:
+      DW_S2_ROWS (1);
+      break;
+    default:
+      break;
+  }
+#undef DW_S2_ROWS
 }
 
 DW_TARGET_512 static inline __attribute__ ((always_inline)) void
@@ -130,23 +188,8 @@ s2_plane_k (const float *restrict xp, const dlnn_win2d * q,
     const float *restrict wk, float bias, float *restrict y, int am,
     __m512 lo, __m512 hi, const int K, const int S)
 {
-  int64_t oy = 0;
-
-  for (; oy + DW_S2_RB <= q->oh; oy += DW_S2_RB)
-    s2_rows (xp, q, wk, bias, y, oy, am, lo, hi, K, S, DW_S2_RB);
-  switch (q->oh - oy) {
-    case 3:
-      s2_rows (xp, q, wk, bias, y, oy, am, lo, hi, K, S, 3);
-      break;
-    case 2:
-      s2_rows (xp, q, wk, bias, y, oy, am, lo, hi, K, S, 2);
-      break;
-    case 1:
-      s2_rows (xp, q, wk, bias, y, oy, am, lo, hi, K, S, 1);
-      break;
-    default:
-      break;
-  }
+  s2_plane_rb (xp, q, wk, bias, y, am, lo, hi, K, S, S == 2 && K == 3
+      ? DW_S2_RB : DW_RB_MAX);
 }
 
 /* One output plane of a stride-2 3x3 or 5x5 depthwise conv from input
