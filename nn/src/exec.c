@@ -44,6 +44,7 @@ struct dlnn_exec
   /* planner scratch, kept between plans: n_values + 1 entries each, and
    * the free list with its capacity */
   size_t *plan_off;
+  size_t *plan_sub;             /* offset of a value in its root's storage */
   int *plan_root, *plan_last;
   void *plan_blocks;
   int plan_blocks_cap;
@@ -154,6 +155,7 @@ dlnn_exec_free (dlnn_exec * e)
     return;
   free_plan (e);
   free (e->plan_off);
+  free (e->plan_sub);
   free (e->plan_root);
   free (e->plan_last);
   free (e->plan_blocks);
@@ -277,6 +279,63 @@ node_io (dlnn_exec * e, const dlnn_node * n, dlnn_tensor * vals,
     out[j] = n->outputs[j] >= 0 ? &vals[n->outputs[j]] : NULL;
 }
 
+#define PLAN_UNPLACED ((size_t) -1)
+
+/* At inference, a Concat whose inputs are each written by a node and read
+ * as a whole slice of its output (the dimensions before the axis are 1)
+ * is skipped: its inputs are placed at their offsets in its output, so
+ * their producers write there (squeezenet's fire modules: no copy).
+ * Values sharing an input's storage (Reshape of it) follow it. */
+static void
+plan_concat_views (dlnn_exec * e, int *root, size_t *sub)
+{
+  dlnn_graph *g = e->g;
+
+  for (int i = 0; i < g->n_nodes; i++) {
+    const dlnn_node *n = &g->nodes[i];
+    const dlnn_tensor *y;
+    int64_t axis, outer = 1;
+    size_t at = 0;
+    int ok;
+
+    if (strcmp (n->op_type, "Concat") != 0
+        || (n->domain && *n->domain && strcmp (n->domain, "ai.onnx") != 0)
+        || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_inputs < 1
+        || e->aliased[i])
+      continue;
+    y = &e->vals[n->outputs[0]];
+    axis = dlnn_node_attr_int (n, "axis", 0);
+    axis = axis < 0 ? axis + y->ndim : axis;
+    if (y->dtype != DLNN_FLOAT32 || axis < 0 || axis >= y->ndim
+        || root[n->outputs[0]] != n->outputs[0])
+      continue;
+    for (int d = 0; d < axis; d++)
+      outer *= y->dims[d];
+    ok = outer == 1;
+    for (int j = 0; ok && j < n->n_inputs; j++) {
+      int v = n->inputs[j];
+      const dlnn_value *val = v >= 0 ? &g->values[v] : NULL;
+      ok = val && val->kind == DLNN_VALUE_INTERMEDIATE && val->producer >= 0
+          && !val->is_output && root[v] == v
+          && e->vals[v].dtype == DLNN_FLOAT32 && e->vals[v].size > 0;
+      for (int k = 0; ok && k < j; k++)
+        ok = n->inputs[k] != v;
+    }
+    if (!ok)
+      continue;
+    for (int j = 0; j < n->n_inputs; j++) {
+      int v = n->inputs[j];
+      for (int w = 0; w < g->n_values; w++)
+        if (root[w] == v) {
+          root[w] = n->outputs[0];
+          sub[w] += at;
+        }
+      at += (size_t) e->vals[v].size;
+    }
+    e->aliased[i] = 1;
+  }
+}
+
 static dlnn_code
 plan (dlnn_exec * e, dlnn_status * st)
 {
@@ -323,6 +382,7 @@ plan (dlnn_exec * e, dlnn_status * st)
 
   if (!e->plan_off) {
     e->plan_off = calloc ((size_t) nv + 1, sizeof (size_t));
+    e->plan_sub = calloc ((size_t) nv + 1, sizeof (size_t));
     e->plan_root = calloc ((size_t) nv + 1, sizeof (int));
     e->plan_last = calloc ((size_t) nv + 1, sizeof (int));
   }
@@ -331,12 +391,13 @@ plan (dlnn_exec * e, dlnn_status * st)
   last_use = e->plan_last;
   p.free_blocks = e->plan_blocks;
   p.cap = e->plan_blocks_cap;
-  if (!off || !root || !last_use) {
+  if (!off || !root || !last_use || !e->plan_sub) {
     ret = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
     goto out;
   }
-  memset (off, 0, ((size_t) nv + 1) * sizeof (size_t));
+  memset (e->plan_sub, 0, ((size_t) nv + 1) * sizeof (size_t));
   for (int v = 0; v < nv; v++) {
+    off[v] = PLAN_UNPLACED;
     root[v] = v;
     last_use[v] = -1;
   }
@@ -353,6 +414,8 @@ plan (dlnn_exec * e, dlnn_status * st)
       root[n->outputs[0]] = root[n->inputs[0]];
     }
   }
+  if (!train)
+    plan_concat_views (e, root, e->plan_sub);
   for (int i = 0; i < nn; i++) {
     const dlnn_node *n = &g->nodes[i];
     for (int j = 0; j < n->n_inputs; j++)
@@ -373,9 +436,10 @@ plan (dlnn_exec * e, dlnn_status * st)
     const dlnn_node *n = &g->nodes[i];
     for (int j = 0; j < n->n_outputs; j++) {
       int v = n->outputs[j];
-      if (v < 0 || root[v] != v)
-        continue;
-      off[v] = plan_alloc (&p, (size_t) e->vals[v].size);
+      /* a root is placed with its first producer: a Concat's output
+       * with the first of its inputs (plan_concat_views) */
+      if (v >= 0 && off[root[v]] == PLAN_UNPLACED)
+        off[root[v]] = plan_alloc (&p, (size_t) e->vals[root[v]].size);
     }
     if (!train) {
       for (int j = 0; j < n->n_inputs; j++) {
@@ -421,7 +485,9 @@ plan (dlnn_exec * e, dlnn_status * st)
           g->values[v].name);
       goto out;
     }
-    t->data = e->arena + off[root[v]];
+    if (off[root[v]] == PLAN_UNPLACED)
+      continue;
+    t->data = e->arena + off[root[v]] + e->plan_sub[v];
   }
 
   /* workspace and saved state */

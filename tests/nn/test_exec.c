@@ -3,6 +3,7 @@
 #include "dlnn/dlnn.h"
 #include "dlnn-test.h"
 
+#include <math.h>
 #include <string.h>
 
 static dlnn_tensor *
@@ -117,6 +118,87 @@ test_residual_grad (void)
   }
   dlnn_tensor_free (gy);
   dlnn_exec_free (e);
+  dlnn_graph_free (g);
+}
+
+/* Concats whose inputs the inference planner places inside their output
+ * (exec.c plan_concat_views): a nested one, an input also read by other
+ * nodes, an input with a Flatten of it as a graph output. Inference
+ * (views at batch 1, copies at batch 2) against a training exec, which
+ * copies. */
+static void
+test_concat_views (void)
+{
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g = dlnn_graph_new ("concat");
+  int64_t in_dims[4] = { -1, 2, 5, 5 };
+  const int64_t pads[4] = { 1, 1, 1, 1 };
+  int n;
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 5);
+  dlnn_graph_add_input (g, "x", 4, in_dims, &st);
+  dlnn_graph_add_param (g, "wa", rand_tensor (&r, 4, 3, 2, 3, 3, 0.5f), 1,
+      &st);
+  dlnn_graph_add_param (g, "wb", rand_tensor (&r, 4, 2, 2, 1, 1, 0.5f), 1,
+      &st);
+  n = dlnn_graph_add_node (g, "Conv", "ca", 2,
+      (const char *[]) { "x", "wa" }, 1, (const char *[]) { "a" }, &st);
+  dlnn_node_set_ints (g, n, "pads", 4, pads);
+  dlnn_graph_add_node (g, "Relu", "ra", 1, (const char *[]) { "a" }, 1,
+      (const char *[]) { "r" }, &st);
+  dlnn_graph_add_node (g, "Conv", "cb", 2, (const char *[]) { "x", "wb" }, 1,
+      (const char *[]) { "b" }, &st);
+  dlnn_graph_add_node (g, "Sigmoid", "sq", 1, (const char *[]) { "b" }, 1,
+      (const char *[]) { "q" }, &st);
+  n = dlnn_graph_add_node (g, "Concat", "c1", 3,
+      (const char *[]) { "r", "q", "b" }, 1, (const char *[]) { "c" }, &st);
+  dlnn_node_set_int (g, n, "axis", 1);
+  dlnn_graph_add_node (g, "Mul", "mt", 2, (const char *[]) { "q", "q" }, 1,
+      (const char *[]) { "t" }, &st);
+  dlnn_graph_add_node (g, "Flatten", "fu", 1, (const char *[]) { "b" }, 1,
+      (const char *[]) { "u" }, &st);
+  dlnn_graph_add_node (g, "Tanh", "ta", 1, (const char *[]) { "a" }, 1,
+      (const char *[]) { "h" }, &st);
+  n = dlnn_graph_add_node (g, "Concat", "c2", 2,
+      (const char *[]) { "h", "c" }, 1, (const char *[]) { "c2" }, &st);
+  dlnn_node_set_int (g, n, "axis", -3);
+  dlnn_graph_add_output (g, "c2", &st);
+  dlnn_graph_add_output (g, "t", &st);
+  dlnn_graph_add_output (g, "u", &st);
+  CHECK_OK (st.code, &st);
+
+  for (int64_t nb = 1; nb <= 2; nb++) {
+    int64_t dims[4] = { nb, 2, 5, 5 };
+    dlnn_exec *ei = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+    dlnn_exec *et = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+    CHECK (ei && et);
+    if (!ei || !et)
+      break;
+    CHECK_OK (dlnn_exec_reshape (ei, 0, 4, dims, &st), &st);
+    CHECK_OK (dlnn_exec_reshape (et, 0, 4, dims, &st), &st);
+    for (int rep = 0; rep < 2; rep++) {
+      dlnn_tensor *xi = dlnn_exec_input (ei, 0), *xt = dlnn_exec_input (et, 0);
+      for (int64_t i = 0; i < xi->size; i++)
+        xi->data[i] = xt->data[i] = dlnn_rng_uniform (&r) * 2 - 1;
+      CHECK_OK (dlnn_exec_forward (ei, &st), &st);
+      CHECK_OK (dlnn_exec_forward (et, &st), &st);
+      for (int o = 0; o < 3; o++) {
+        const dlnn_tensor *yi = dlnn_exec_output (ei, o);
+        const dlnn_tensor *yt = dlnn_exec_output (et, o);
+        double worst = 0.0;
+        CHECK (yi->size == yt->size && yi->size == nb * (o == 0 ? 250 : 50));
+        for (int64_t i = 0; i < yi->size && i < yt->size; i++)
+          if (fabs (yi->data[i] - yt->data[i]) > worst)
+            worst = fabs (yi->data[i] - yt->data[i]);
+        CHECK_MSG (worst <= 1e-6, "batch %lld output %d: max diff %g",
+            (long long) nb, o, worst);
+      }
+    }
+    dlnn_exec_free (ei);
+    dlnn_exec_free (et);
+  }
   dlnn_graph_free (g);
 }
 
@@ -319,6 +401,7 @@ main (void)
 {
   DLNN_RUN (test_residual_grad);
   DLNN_RUN (test_inference_matches_training_exec);
+  DLNN_RUN (test_concat_views);
   DLNN_RUN (test_errors);
   DLNN_RUN (test_dynamic_spatial);
   DLNN_RUN (test_reshape_reuse);
