@@ -12,7 +12,10 @@
 # Environment: HOURS (corpus size, default 10, about 10300 utterances),
 # EPOCHS (default 16), THREADS (default 2), WIDTH (default 256), LAYERS
 # (default 3), OUT (default samples/models/speech-en.onnx), CORPUS (default
-# build-dir/speech-corpus-HOURSh). On the 2 cores: the corpus about 30 min
+# build-dir/speech-corpus-HOURSh), LR (peak learning rate, default 0.002),
+# WARMUP (warm-up epochs, default 1), SEED (default 1), INIT (a model of
+# the same shape to continue from with a fresh schedule, `dltrain fit
+# --init`; default: none, random initialisation). On the 2 cores: the corpus about 30 min
 # (6 utterances/s), training about 2 min per epoch (two data-parallel
 # replicas, SpecAugment); the corpus builder reuses utterances of an
 # interrupted or smaller run made with the same seed.
@@ -25,6 +28,11 @@ threads=${THREADS:-2}
 width=${WIDTH:-256}
 layers=${LAYERS:-3}
 out=${OUT:-$root/samples/models/speech-en.onnx}
+lr=${LR:-0.002}
+warmup=${WARMUP:-1}
+seed=${SEED:-1}
+init=()
+[ -z "${INIT:-}" ] || init=(--init "$INIT")
 corpus=${CORPUS:-$build/speech-corpus-${hours}h}
 dltrain=$build/nn/trainer/dltrain
 py=/usr/bin/python3
@@ -48,8 +56,9 @@ t1=$(date +%s)
 "$dltrain" fit --task speech --data "$corpus/train.tsv" \
   --val-data "$corpus/val.tsv" --arch gru --layers "$layers" \
   --width "$width" --epochs "$epochs" --batch-size 32 --optimizer adamw \
-  --lr 0.002 --weight-decay 0.01 --schedule cosine --warmup-epochs 1 \
-  --clip-norm 5 --seed 1 --threads "$threads" --resume --output "$out"
+  --lr "$lr" --weight-decay 0.01 --schedule cosine --warmup-epochs "$warmup" \
+  --clip-norm 5 --seed "$seed" --threads "$threads" --resume ${init[@]+"${init[@]}"} \
+  --output "$out"
 t2=$(date +%s)
 
 # 3. evaluation on the held-out voices and sentences

@@ -31,6 +31,8 @@ typedef struct dt_fit_opts
   int layers;                   /* --layers: recurrent layers (speech 3) */
   int spec_masks;               /* --spec-augment: SpecAugment masks of
                                    each kind per utterance (speech 2) */
+  const char *init;             /* --init: speech: start from this model's
+                                   parameters (same shapes), NULL: random */
   int epochs;
   int batch;
   double lr, min_lr;            /* min_lr < 0: lr / 100 */

@@ -50,6 +50,9 @@ fit_usage (FILE * f)
       "                         masks per training utterance or clip\n"
       "                         (SpecAugment; tag: with --augment shift),\n"
       "                         0 off (default 2)\n"
+      "  --init MODEL.onnx      start from the parameters of a speech model\n"
+      "                         of the same shape (continue or fine-tune\n"
+      "                         with a new schedule; default: random)\n"
       "\n"
       "Optimisation:\n"
       "  --epochs N             (default 10)\n"
@@ -85,7 +88,7 @@ enum
   OPT_WD, OPT_SCHEDULE, OPT_WARMUP, OPT_SMOOTH, OPT_SEED, OPT_AUGMENT,
   OPT_VAL, OPT_THREADS, OPT_LABELS, OPT_LIMIT, OPT_CKPT, OPT_RESUME,
   OPT_QUIET, OPT_SIZE, OPT_COLOR, OPT_STOP, OPT_TASK, OPT_VAL_DATA,
-  OPT_AUDIO, OPT_CLIP, OPT_LAYERS, OPT_SPEC
+  OPT_AUDIO, OPT_CLIP, OPT_LAYERS, OPT_SPEC, OPT_INIT
 };
 
 static int
@@ -114,6 +117,7 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
     {"clip-norm", required_argument, NULL, OPT_CLIP},
     {"spec-augment", required_argument, NULL, OPT_SPEC},
     {"layers", required_argument, NULL, OPT_LAYERS},
+    {"init", required_argument, NULL, OPT_INIT},
     {"data", required_argument, NULL, OPT_DATA},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"output", required_argument, NULL, OPT_OUTPUT},
@@ -214,6 +218,9 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
         if (!dt_parse_int ("--spec-augment", optarg, 0, 16, &l))
           return 1;
         o->spec_masks = (int) l;
+        break;
+      case OPT_INIT:
+        o->init = optarg;
         break;
       case OPT_LAYERS:
         if (!dt_parse_int ("--layers", optarg, 1, 16, &l))
@@ -366,6 +373,8 @@ dt_fit_parse (int argc, char **argv, dt_fit_opts * o)
       && strcmp (o->arch_name, "gru") && strcmp (o->arch_name, "lstm"))
     return dt_fail ("--arch must be gru or lstm for --task speech, not "
         "'%s'", o->arch_name);
+  if (o->init && o->task != DT_TASK_SPEECH)
+    return dt_fail ("--init is for --task speech only");
   if (!o->data)
     return dt_fail ("fit: --data PATH is required (see dltrain fit --help)");
   if (!o->output)

@@ -101,12 +101,14 @@ int *dt_corpus_order_by_length (const dt_corpus * c);
 /* Decodes every utterance of @c with @e (a graph whose output 0 is
  * [N, T', C] scores: logits or log-probabilities, as @is_logits says) in
  * length-sorted, zero-padded batches of @batch; @beam > 0 uses prefix
- * beam search of that width, else greedy. Error counts into @err; with
- * @verbose each reference and hypothesis is printed to stdout. */
+ * beam search of that width, constrained to @vocab when not NULL (a
+ * vocabulary or a grammar's, borrowed), else greedy. Error counts into
+ * @err; with @verbose each reference and hypothesis is printed to
+ * stdout. */
 dlnn_code dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c,
     int n_mels, int batch, int is_logits, char *const *labels, int64_t C,
-    int blank, int beam, int verbose, dt_error_counts * err,
-    dlnn_status * st);
+    int blank, int beam, const dlnn_ctc_vocab * vocab, int verbose,
+    dt_error_counts * err, dlnn_status * st);
 
 /* `dltrain eval` of a dl.task=speech model. */
 int dt_speech_eval_main (int argc, char **argv);

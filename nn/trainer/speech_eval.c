@@ -185,7 +185,8 @@ dt_corpus_order_by_length (const dt_corpus * c)
 dlnn_code
 dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
     int batch, int is_logits, char *const *labels, int64_t C, int blank,
-    int beam, int verbose, dt_error_counts * err, dlnn_status * st)
+    int beam, const dlnn_ctc_vocab * vocab, int verbose,
+    dt_error_counts * err, dlnn_status * st)
 {
   int *order = dt_corpus_order_by_length (c);
   int max_frames = 1;
@@ -218,6 +219,7 @@ dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
     bc.n_classes = C;
     bc.beam_size = beam;
     bc.input_is_logits = is_logits;
+    bc.vocab = vocab;
     bc.max_frames = dt_speech_out_frames (max_frames) + 16;
     bd = dlnn_ctc_beam_new (&bc, st);
     if (!bd) {

@@ -14,7 +14,7 @@ dt_eval_model_task (int argc, char **argv)
 {
   /* `eval` options that take a value (without '=') */
   static const char *const with_value[] = { "--data", "--format", "--split",
-    "--batch-size", "--limit", "--threads", "--beam", NULL
+    "--batch-size", "--limit", "--threads", "--beam", "--grammar", NULL
   };
   const char *model = NULL;
   dlnn_graph *g = NULL;
@@ -58,6 +58,9 @@ usage (FILE * f)
       "\n"
       "  --data CORPUS      the corpus\n"
       "  --beam N           prefix beam search of width N (default: greedy)\n"
+      "  --grammar FILE     constrain the beam search (default width 8) to\n"
+      "                     the sentences of a JSGF grammar, as dlspeech's\n"
+      "                     grammar property does\n"
       "  --verbose          print each reference and hypothesis\n"
       "  --limit N          only the first N utterances\n"
       "  --batch-size N     utterances per forward pass (default 16)\n"
@@ -70,6 +73,7 @@ dt_speech_eval_main (int argc, char **argv)
   static const struct option opts[] = {
     {"data", required_argument, NULL, 'd'},
     {"beam", required_argument, NULL, 'B'},
+    {"grammar", required_argument, NULL, 'g'},
     {"verbose", no_argument, NULL, 'v'},
     {"limit", required_argument, NULL, 'l'},
     {"batch-size", required_argument, NULL, 'b'},
@@ -77,13 +81,15 @@ dt_speech_eval_main (int argc, char **argv)
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
   };
-  const char *data = NULL, *model = NULL, *meta;
+  const char *data = NULL, *model = NULL, *meta, *grammar = NULL;
   long beam = 0, limit = 0, batch = 16, threads = 0;
   int verbose = 0, opt, ret = 1, blank = 0, n_labels = 0;
   char **labels = NULL;
   dlnn_status st;
   dlnn_graph *g = NULL;
   dlnn_exec *e = NULL;
+  dlnn_grammar *gram = NULL;
+  dlnn_ctc_vocab *vocab = NULL;
   dlnn_audio_cfg cfg;
   dt_corpus corpus = { 0 };
   dt_error_counts err;
@@ -100,6 +106,9 @@ dt_speech_eval_main (int argc, char **argv)
       case 'B':
         if (!dt_parse_int ("--beam", optarg, 1, 1024, &beam))
           return 1;
+        break;
+      case 'g':
+        grammar = optarg;
         break;
       case 'v':
         verbose = 1;
@@ -162,6 +171,20 @@ dt_speech_eval_main (int argc, char **argv)
     dt_fail ("model '%s': bad dl.ctc: %s", model, st.message);
     goto out;
   }
+  if (grammar) {
+    int32_t boundary = -1;
+    for (int k = 0; k < n_labels; k++)
+      if (k != blank && strcmp (labels[k], " ") == 0)
+        boundary = k;
+    if (!(gram = dlnn_grammar_load (grammar, &st))
+        || !(vocab = dlnn_grammar_ctc_vocab (gram, (const char *const *)
+                labels, n_labels, blank, boundary, &st))) {
+      dt_fail ("grammar '%s': %s", grammar, st.message);
+      goto out;
+    }
+    if (beam == 0)
+      beam = 8;
+  }
   if (dlnn_graph_optimize_inference (g, &st) != DLNN_OK
       || !(e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st))) {
     dt_fail ("model '%s': %s", model, st.message);
@@ -174,7 +197,7 @@ dt_speech_eval_main (int argc, char **argv)
   }
   t0 = dt_now ();
   if (dt_speech_decode_corpus (e, &corpus, cfg.n_mels, (int) batch, 0,
-          labels, n_labels, blank, (int) beam, verbose, &err, &st)
+          labels, n_labels, blank, (int) beam, vocab, verbose, &err, &st)
       != DLNN_OK) {
     dt_fail ("model '%s': %s", model, st.message);
     goto out;
@@ -192,6 +215,8 @@ dt_speech_eval_main (int argc, char **argv)
 
 out:
   dt_corpus_free (&corpus);
+  dlnn_ctc_vocab_free (vocab);
+  dlnn_grammar_free (gram);
   dlnn_strv_free (labels, n_labels);
   dlnn_exec_free (e);
   dlnn_graph_free (g);

@@ -135,7 +135,7 @@ validate (dt_speech_ctx * c, dt_epoch_stats * es)
   if (c->val.n == 0)
     return DLNN_OK;
   r = dt_speech_decode_corpus (c->ve, &c->val, c->cfg.n_mels, VAL_BATCH, 1,
-      (char *const *) dt_speech_labels, DT_SPEECH_CLASSES, 0, 0, 0, &err,
+      (char *const *) dt_speech_labels, DT_SPEECH_CLASSES, 0, 0, NULL, 0, &err,
       &c->st);
   if (r != DLNN_OK)
     return r;

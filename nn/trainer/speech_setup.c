@@ -203,13 +203,32 @@ make_fingerprint (dt_speech_ctx * c)
   dt_str_addf (&b, "task=speech data=%s val=%s n_train=%d n_val=%d "
       "audio=%s arch=%s layers=%d width=%d batch=%d optim=%d lr=%a "
       "min_lr=%a wd=%a schedule=%d warmup=%a clip=%a seed=%llu limit=%d "
-      "spec=%d", o->data, c->val_desc ? c->val_desc : "-", c->train.n,
+      "spec=%d init=%s", o->data, c->val_desc ? c->val_desc : "-", c->train.n,
       c->val.n, audio ? audio : "?", c->rnn == DT_SPEECH_LSTM ? "lstm" :
       "gru", o->layers, o->width, o->batch, (int) o->optim, o->lr,
       o->min_lr, o->weight_decay, (int) o->schedule, o->warmup_epochs,
-      o->clip_norm, (unsigned long long) o->seed, o->limit, o->spec_masks);
+      o->clip_norm, (unsigned long long) o->seed, o->limit, o->spec_masks, o->init ? o->init : "-");
   free (audio);
   return b.s;
+}
+
+/* --init: every parameter of the training graph from the model at
+ * @path (a dltrain speech model of the same shape), normalisation
+ * constants included, so training continues the model it made. */
+static dlnn_code
+init_from (dt_speech_ctx * c, const char *path)
+{
+  dlnn_status *st = &c->st;
+  dlnn_graph *src = NULL;
+  dlnn_code r;
+
+  r = dlnn_onnx_load_file (path, &src, st);
+  if (r == DLNN_OK)
+    r = dt_graph_copy_params (c->g, src, st);
+  dlnn_graph_free (src);
+  if (r != DLNN_OK)
+    return dlnn_status_prefix (st, "--init '%s'", path);
+  return DLNN_OK;
 }
 
 dlnn_code
@@ -237,6 +256,8 @@ dt_speech_setup_model (dt_speech_ctx * c)
     r = dlnn_graph_finalize (c->xg, st);
   if (r != DLNN_OK)
     return r;
+  if (o->init && init_from (c, o->init) != DLNN_OK)
+    return st->code;
 
   dlnn_graph_set_meta (c->xg, "dl.task", "speech");
   s = dlnn_json_format_string_array (dt_speech_labels, DT_SPEECH_CLASSES);
@@ -315,6 +336,10 @@ dt_speech_set_provenance (dt_speech_ctx * c)
   dt_str b;
 
   dt_provenance_begin (o, &b);
+  if (o->init) {
+    dt_str_add (&b, ", \"init\": ");
+    dt_str_add_json (&b, o->init);
+  }
   dt_str_add (&b, ", \"val_data\": ");
   dt_str_add_json (&b, c->val_desc ? c->val_desc : "");
   dt_str_addf (&b, ", \"train_utterances\": %d, \"train_hours\": %.3f, "

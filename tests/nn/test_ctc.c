@@ -768,6 +768,58 @@ test_vocab (void)
   dlnn_ctc_vocab_free (vp);
 }
 
+/* A small beam keeps a complete hypothesis: vocabulary {a, abc}, beam 1,
+ * two frames. After frame 1 the prefix "ab" (0.9 * 0.6 = 0.54) outscores
+ * "a" (0.9 * (0.35 + 0.02) = 0.333), but "ab" cannot become "abc" in the
+ * frames left; the decoder must still end with "a", the only complete
+ * entry, instead of an empty n-best. */
+static void
+test_vocab_keeps_complete (void)
+{
+  enum
+  { C = 4 };
+  const int32_t a[] = { 1 }, abc[] = { 1, 2, 3 };
+  const double p[2][C] = { {0.05, 0.9, 0.03, 0.02}, {0.35, 0.02, 0.6, 0.03} };
+  float x[2 * C];
+  dlnn_ctc_vocab *v;
+  dlnn_ctc_beam_cfg cfg;
+  dlnn_ctc_beam *b = NULL;
+  const dlnn_ctc_token *tok = NULL;
+  int64_t n = 0;
+  float logp = 0, share = 0;
+  dlnn_status st;
+  int t, c;
+
+  for (t = 0; t < 2; t++)
+    for (c = 0; c < C; c++)
+      x[t * C + c] = (float) log (p[t][c]);
+  v = dlnn_ctc_vocab_new (-1, &st);
+  CHECK (v != NULL);
+  if (!v)
+    return;
+  CHECK_OK (dlnn_ctc_vocab_add (v, a, 1, &st), &st);
+  CHECK_OK (dlnn_ctc_vocab_add (v, abc, 3, &st), &st);
+  dlnn_ctc_beam_cfg_init (&cfg);
+  cfg.n_classes = C;
+  cfg.beam_size = 1;
+  cfg.input_is_logits = 0;
+  cfg.vocab = v;
+  b = dlnn_ctc_beam_new (&cfg, &st);
+  CHECK (b != NULL);
+  if (b) {
+    CHECK_OK (dlnn_ctc_beam_push (b, x, 2, &st), &st);
+    CHECK (dlnn_ctc_beam_nbest (b, 1) == 1);
+    CHECK_OK (dlnn_ctc_beam_result (b, 0, &tok, &n, &logp, &share, &st),
+        &st);
+    CHECK (n == 1 && tok && tok[0].id == 1);
+    /* the alignments a-blank and a-a (beam 1 dropped the empty prefix
+     * after frame 0, so blank-a is not counted) */
+    CHECK_CLOSE (logp, log (0.9 * 0.35 + 0.9 * 0.02), 1e-5);
+  }
+  dlnn_ctc_beam_free (b);
+  dlnn_ctc_vocab_free (v);
+}
+
 static void
 test_vocab_errors (void)
 {
@@ -801,6 +853,7 @@ main (int argc, char **argv)
   DLNN_RUN (test_beam_beats_greedy);
   DLNN_RUN (test_beam_streaming_and_pruning);
   DLNN_RUN (test_vocab);
+  DLNN_RUN (test_vocab_keeps_complete);
   DLNN_RUN (test_vocab_errors);
   return dlnn_test_summary ();
 }

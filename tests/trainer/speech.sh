@@ -6,7 +6,8 @@
 # eval prints WER/CER matching a Levenshtein count of its own REF/HYP
 # lines; --stop-after + --resume equals an uninterrupted run; missing or
 # corrupt audio fails naming the file; a LibriSpeech tree is read; a
-# diverging run stops with a clear error.
+# diverging run stops with a clear error; eval --grammar keeps to the
+# grammar; fit --init starts from a model's parameters.
 . "$(dirname "$0")/common.sh"
 PY=/usr/bin/python3
 if ! command -v espeak-ng >/dev/null 2>&1; then
@@ -84,6 +85,41 @@ sys.exit(0 if abs(got["WER"] - wer) < 1e-4 and abs(got["CER"] - cer) < 1e-4 else
 PYEOF
 run beam "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --beam 4
 [ $rc -eq 0 ] && grep -q '^WER: ' "$WORK/beam.out" || fail "eval --beam failed"
+
+# --grammar: the beam search keeps to the grammar's sentences (here the
+# three references), and the overfitted model finds them at least as well
+# as unconstrained decoding does
+{ echo '#JSGF V1.0;'; echo 'grammar val;'
+  printf 'public <s> = %s;\n' "$(cut -f 2 "$C/val.tsv" | paste -sd '|' | sed 's/|/ | /g')"; } \
+  > "$WORK/val.gram"
+run gram "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --grammar "$WORK/val.gram" --verbose
+[ $rc -eq 0 ] || fail "eval --grammar failed"
+while IFS= read -r h; do
+  [ -z "$h" ] || cut -f 2 "$C/val.tsv" | grep -qxF "$h" ||
+    fail "eval --grammar wrote '$h', not a sentence of the grammar"
+done < <(sed -n 's/^HYP: //p' "$WORK/gram.out")
+wg=$(sed -n 's/^WER: \([0-9.]*\) .*/\1/p' "$WORK/gram.out")
+we=$(sed -n 's/^WER: \([0-9.]*\) .*/\1/p' "$WORK/eval.out")
+gt "$we" "$wg" || [ "$we" = "$wg" ] || fail "grammar WER $wg above greedy $we"
+run badgram "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --grammar "$WORK/nope.gram"
+[ $rc -eq 1 ] && grep -q "nope.gram" "$WORK/badgram.err" ||
+  fail "a missing grammar did not fail naming it"
+
+# --init: a run started from o.onnx at a negligible learning rate scores
+# what o.onnx scores (its parameters and normalisation were taken over),
+# and a model of another shape is refused naming the option
+run init "$DLTRAIN" fit --task speech --data "$C/val.tsv" --val-data "$C/val.tsv" \
+  --output "$WORK/i.onnx" --epochs 1 --width 128 --layers 2 --batch-size 4 --threads 1 \
+  --lr 1e-12 --weight-decay 0 --schedule constant --init "$WORK/o.onnx"
+[ $rc -eq 0 ] || fail "fit --init failed"
+ci=$(sed -n 's/^epoch 1\/1 .* val_cer \([0-9.]*\) .*/\1/p' "$WORK/init.out")
+co=$(sed -n 's/^CER: \([0-9.]*\) .*/\1/p' "$WORK/eval.out")
+[ -n "$ci" ] && [ "$ci" = "$co" ] || fail "--init model scores CER '$ci', o.onnx $co"
+"$DLTRAIN" info "$WORK/i.onnx" | grep -q '"init": ' || fail "no init in dl.provenance"
+run initbad "$DLTRAIN" fit --task speech --data "$C/val.tsv" --output "$WORK/j.onnx" \
+  --epochs 1 --width 64 --layers 2 --threads 1 --init "$WORK/o.onnx" --quiet
+[ $rc -eq 1 ] && grep -q -- "--init '$WORK/o.onnx'" "$WORK/initbad.err" ||
+  fail "--init with another shape was not refused"
 
 # 4. --stop-after 1, then --resume: continues at epoch 2 and ends with the
 # same weights as the uninterrupted run (one thread: deterministic)

@@ -178,7 +178,11 @@ typedef struct dlnn_ctc_beam_cfg
 {
   int blank;                    /* default 0 */
   int64_t n_classes;            /* C, required */
-  int beam_size;                /* hypotheses kept per frame, default 8 */
+  /* Hypotheses kept per frame, default 8. With @vocab one of them is the
+   * best complete hypothesis whenever there is one (it takes the last
+   * place if beam_size incomplete ones score higher), so a final n-best
+   * is not empty because of unfinished words. */
+  int beam_size;
   /* Per-frame pruning: labels whose posterior is below this are not used to
    * extend hypotheses at that frame (hypotheses always continue with blank
    * or a repeat of their last token). 0 (default) disables pruning. */

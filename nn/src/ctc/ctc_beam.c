@@ -169,6 +169,34 @@ find_child (const dlnn_ctc_beam * b, int32_t node, int32_t token)
   return -1;
 }
 
+/* With a vocabulary, the beam keeps the best hypothesis that is complete
+ * (could end the utterance) even when beam_size incomplete ones score
+ * higher: otherwise partial words the audio does not finish (a trailing
+ * "m" that could begin "meters") can push every complete hypothesis out
+ * and the final n-best comes out empty. If none of the best beam_size of
+ * the @nr ranked candidates is complete, the best complete one among the
+ * others takes the last place. */
+static void
+keep_complete (dlnn_ctc_beam * b, int64_t nr)
+{
+  const dlnn_ctc_vocab *v = b->cfg.vocab;
+  const int64_t B = b->cfg.beam_size;
+  int64_t k;
+
+  for (k = 0; k < B; k++) {
+    const beam_cand *cd = &b->cands[b->rank[k].idx];
+    if (dlnn_ctc_vocab_complete (v, cd->vstate, cd->token))
+      return;
+  }
+  for (; k < nr; k++) {
+    const beam_cand *cd = &b->cands[b->rank[k].idx];
+    if (dlnn_ctc_vocab_complete (v, cd->vstate, cd->token)) {
+      b->rank[B - 1] = b->rank[k];
+      return;
+    }
+  }
+}
+
 /* One frame of log-probs in b->lp. */
 static void
 beam_step (dlnn_ctc_beam * b, int32_t t)
@@ -263,8 +291,11 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
     nr++;
   }
   qsort (b->rank, (size_t) nr, sizeof (*b->rank), rank_cmp);
-  if (nr > b->cfg.beam_size)
+  if (nr > b->cfg.beam_size) {
+    if (v)
+      keep_complete (b, nr);
     nr = b->cfg.beam_size;
+  }
   for (k = 0; k < nr; k++) {
     int32_t ci = b->rank[k].idx;
     beam_cand *cd = &b->cands[ci];
