@@ -30,7 +30,11 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_speech_debug);
 #define DEFAULT_VOCABULARY NULL
 #define DEFAULT_GRAMMAR NULL
 #define DEFAULT_LM NULL
-#define DEFAULT_BEAM_SIZE 8
+/* 0: automatic, AUTO_BEAM_OPEN or with a vocabulary or grammar
+ * AUTO_BEAM_CONSTRAINED (see gst_dl_speech_start) */
+#define DEFAULT_BEAM_SIZE 0
+#define AUTO_BEAM_OPEN 8
+#define AUTO_BEAM_CONSTRAINED 32
 #define DEFAULT_PARTIAL_RESULTS FALSE
 #define DEFAULT_SILENCE_DURATION 500    /* ms */
 #define DEFAULT_MAX_UTTERANCE 30.0      /* s */

@@ -133,11 +133,16 @@ gst_dl_speech_install_properties (GObjectClass * gobject_class)
    * GstDlSpeech:beam-size:
    *
    * Hypotheses kept by the prefix beam search; 1 selects greedy best-path
-   * decoding (unless a vocabulary is set, which needs the beam search).
+   * decoding (unless a vocabulary is set, which needs the beam search); 0
+   * (the default) chooses: 8, or 32 with a vocabulary or grammar, whose
+   * partial words need the wider beam (synthesised card and go-forward
+   * commands with their grammars: 21.7 / 11.1 % WER at 8, 12.4 / 5.1 % at
+   * 32, at no measurable cost).
    */
   g_object_class_install_property (gobject_class, PROP_BEAM_SIZE,
       g_param_spec_uint ("beam-size", "Beam size",
-          "Hypotheses kept by the CTC beam search (1 = greedy decoding)", 1,
+          "Hypotheses kept by the CTC beam search (1 = greedy decoding, "
+          "0 = 8, or 32 with a vocabulary or grammar)", 0,
           256, DEFAULT_BEAM_SIZE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**

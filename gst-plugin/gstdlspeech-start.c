@@ -250,6 +250,8 @@ gst_dl_speech_start (GstDlSpeech * self)
       goto exec_failed;
   }
 
+  if (beam_size == 0)
+    beam_size = self->vocab != NULL ? AUTO_BEAM_CONSTRAINED : AUTO_BEAM_OPEN;
   if (beam_size > 1 || self->vocab != NULL || self->lm_model != NULL) {
     dlnn_ctc_beam_cfg_init (&bcfg);
     bcfg.blank = self->blank;

@@ -562,6 +562,18 @@ GST_START_TEST (test_vocabulary)
   text = run_mixture ("vocabulary=\" a b, a, \"");
   fail_unless_equals_string (text, "a b");
   g_free (text);
+  /* beam-size: 0 (the default) picks the size (32 with a vocabulary);
+   * 32 given explicitly decodes the same phrase */
+  {
+    GstElement *e = gst_element_factory_make ("dlspeech", NULL);
+    guint beam = 99;
+    g_object_get (e, "beam-size", &beam, NULL);
+    fail_unless_equals_int (beam, 0);
+    gst_object_unref (e);
+  }
+  text = run_mixture ("vocabulary=\" a b, a, \" beam-size=32");
+  fail_unless_equals_string (text, "a b");
+  g_free (text);
   /* uppercase entries are lowercased for a lowercase model */
   text = run_mixture ("vocabulary=\"A\"");
   fail_unless_equals_string (text, "a");
