@@ -17,6 +17,14 @@ trainer's thresholds and of the chosen ones, and writes the chosen ones
 into dl.thresholds and the stream figures into dl.metrics
 (valstream_macro_f1, valstream_boundary_error_s) of --output.
 
+--into MODEL2 writes the thresholds chosen for --model (and its stream
+figures, as valstream_*_of with its name) into another model of the same
+labels instead: the model trained on train + val
+(scripts/train-audio-tags.sh with TRAINVAL=1), whose own figures on the
+validation stream would be figures on its training data, gets the
+thresholds chosen on validation for the train-only model of its recipe
+(its trainer's val_* figures in dl.metrics become seen_val_*).
+
 --try-smoothing also reports a median over N windows (N odd, centred) of
 the probabilities before the decision, to see whether temporal smoothing
 would pay; dltag makes one decision per window (no smoothing, N = 1),
@@ -24,6 +32,7 @@ which --smoothing (the setting the written thresholds are for) must match.
 
   /usr/bin/python3 scripts/tune-tag-thresholds.py --model M.onnx \\
       --build build --corpus build/tag-corpus [--output M.onnx]
+      [--into M2.onnx]
 """
 
 import argparse
@@ -84,6 +93,8 @@ def main ():
   ap.add_argument ("--build", required=True)
   ap.add_argument ("--corpus", required=True)
   ap.add_argument ("--output", help="model to write (default: --model)")
+  ap.add_argument ("--into", help="write the thresholds into this model "
+                   "(same labels) instead of --model / --output")
   ap.add_argument ("--seeds", default="1,2,3,4")
   ap.add_argument ("--hop", type=int, default=250)
   ap.add_argument ("--smoothing", type=int, default=1,
@@ -138,20 +149,30 @@ def main ():
 
   import onnx
   thr, macro, mbe = chosen[args.smoothing]
-  m = onnx.load (args.model)
+  m = onnx.load (args.into or args.model)
   props = {p.key: p for p in m.metadata_props}
+  if args.into and json.loads (props["dl.labels"].value) != labels:
+    sys.exit ("tune-tag-thresholds: %s has other labels than %s" % (
+        args.into, args.model))
   props["dl.thresholds"].value = json.dumps (
       {t: thr[j] for j, t in enumerate (labels)}, sort_keys=True)
   metrics = json.loads (props["dl.metrics"].value) \
       if "dl.metrics" in props else {}
-  metrics["valstream_macro_f1"] = round (macro, 4)
-  metrics["valstream_boundary_error_s"] = round (mbe, 4)
+  of = "_of" if args.into else ""
+  metrics["valstream_macro_f1" + of] = round (macro, 4)
+  metrics["valstream_boundary_error_s" + of] = round (mbe, 4)
   metrics["valstream_smoothing"] = args.smoothing
+  if args.into:
+    metrics["thresholds_of"] = os.path.basename (args.model)
+    # the trainer's val_* figures of a model trained on val are figures on
+    # its training data: kept as seen_val_*
+    for k in [k for k in metrics if k.startswith ("val_")]:
+      metrics["seen_" + k] = metrics.pop (k)
   if "dl.metrics" in props:
     props["dl.metrics"].value = json.dumps (metrics, sort_keys=True)
   else:
     m.metadata_props.add (key="dl.metrics", value=json.dumps (metrics))
-  out = args.output or args.model
+  out = args.into or args.output or args.model
   tmp = out + ".tmp"
   onnx.save (m, tmp)
   os.replace (tmp, out)

@@ -115,7 +115,16 @@ kinds = {t for _, t in rows}
 assert kinds == {"music", "noise", "applause", "speech"}, kinds
 n_music = sum (t == "music" for _, t in rows)
 assert n_music == len (src["val"]["music"]), (n_music, len (src["val"]["music"]))
-assert sum (t == "noise" for _, t in rows) == len (src["val"]["noise"]) + 4
+# its noise: every val effect, 4 generated noises, 6 sequences of the
+# val split's short effects (EVENT_NOISE) when it has any
+assert sum (t == "noise" for _, t in rows) == len (src["val"]["noise"]) + 4 \
+    + (6 if src["val"]["events"] else 0)
+# short effects: never in the bench, train or val by split_trainval
+events = set (mtc.EVENT_NOISE)
+assert not events & set (src["bench"]["noise"]) and not src["bench"]["events"]
+for split in ("train", "val"):
+  for f in src[split]["events"]:
+    assert f in events and mtc.split_trainval (f, mtc.EVENT_NOISE) == split, f
 assert meta["splits"]["valstream"]["files"] == len (rows)
 for p, _ in rows:
   w = wave.open (os.path.join (c, p))
@@ -185,5 +194,31 @@ for i in (0, 2):
   assert float (lines[i + 1][3]) >= float (lines[i][3]) - 1e-3
 m1 = [l for l in lines if l[0] == "1" and l[1].startswith ("chosen")][0]
 assert abs (float (m1[3]) - met["valstream_macro_f1"]) < 1e-3
+PYEOF
+
+# --into: the thresholds chosen for M (as in tuned.onnx) go into another
+# model of the same labels (the train + val one of TRAINVAL=1), whose
+# graph is kept and whose trainer val_* figures become seen_val_*
+M2=$WORK/tag2.onnx
+run fit2 "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
+  --output "$M2" --epochs 1 --batch-size 16 --threads 2 --seed 2
+[ $rc = 0 ] || fail "second fit --task tag failed"
+cp "$M2" "$WORK/tag2-orig.onnx"
+run into $PY "$SOURCE_ROOT/scripts/tune-tag-thresholds.py" --model "$M" \
+  --build "$(dirname "$(dirname "$(dirname "$DLTRAIN")")")" --corpus "$C" \
+  --into "$M2" --seeds 1,2 --try-smoothing 1
+[ $rc = 0 ] || fail "tune-tag-thresholds --into failed"
+$PY - "$T" "$WORK/tag2-orig.onnx" "$M2" <<'PYEOF' || fail "bad --into model"
+import json, sys, onnx
+t, o, b = (onnx.load (f) for f in sys.argv[1:4])
+assert b.graph == o.graph and b.graph != t.graph
+mt, mo, mb = ({p.key: p.value for p in m.metadata_props} for m in (t, o, b))
+assert mb["dl.thresholds"] == mt["dl.thresholds"], (mb["dl.thresholds"],
+                                                    mt["dl.thresholds"])
+met, orig, tun = (json.loads (m["dl.metrics"]) for m in (mb, mo, mt))
+assert met["thresholds_of"] == "tag.onnx"
+assert met["valstream_macro_f1_of"] == tun["valstream_macro_f1"]
+assert "val_macro_f1" not in met and "valstream_macro_f1" not in met
+assert met["seen_val_macro_f1"] == orig["val_macro_f1"]
 PYEOF
 echo "PASS"
