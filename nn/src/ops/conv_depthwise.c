@@ -38,6 +38,23 @@
 #include <immintrin.h>
 #endif
 
+/* The fused activation as the SIMD kernels apply it: 0 none, 1 clamp to
+ * [*lo, *hi] (Relu: [lo, FLT_MAX]; Clip), 2 SiLU. */
+static inline int
+dw_act_mode (const dlnn_fused_act * act, float *lo, float *hi)
+{
+  *lo = 0.0f;
+  *hi = 0.0f;
+  if (!act)
+    return 0;
+  if (act->kind == DLNN_FUSED_RELU || act->kind == DLNN_FUSED_CLIP) {
+    *lo = act->lo;
+    *hi = act->kind == DLNN_FUSED_RELU ? FLT_MAX : act->hi;
+    return 1;
+  }
+  return act->kind == DLNN_FUSED_SWISH ? 2 : 0;
+}
+
 /* Rows of the vectorised layout are multiples of DW_ROUND floats and
  * start 64-byte aligned (see conv_depthwise_simd.h). */
 #define DW_ROUND 16

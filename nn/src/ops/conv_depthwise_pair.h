@@ -141,15 +141,9 @@ pair_planes (const float *restrict xa, const float *restrict xb,
     float bb, float *restrict ya, float *restrict yb,
     const dlnn_fused_act * act)
 {
-  const int am = !act ? 0 : (act->kind == DLNN_FUSED_RELU
-      || act->kind == DLNN_FUSED_CLIP) ? 1
-      : (act->kind == DLNN_FUSED_SWISH ? 2 : 0);
-  __m512 lo = _mm512_setzero_ps (), hi = lo;
-
-  if (am == 1) {
-    lo = _mm512_set1_ps (act->lo);
-    hi = _mm512_set1_ps (act->kind == DLNN_FUSED_RELU ? FLT_MAX : act->hi);
-  }
+  float flo, fhi;
+  const int am = dw_act_mode (act, &flo, &fhi);
+  const __m512 lo = _mm512_set1_ps (flo), hi = _mm512_set1_ps (fhi);
 #define DW_PAIR(K, S) pair_planes_k (xa, xb, q, wa, wb, ba, bb, ya, yb, am, \
       lo, hi, K, S)
   if (q->kh == 3 && q->sh == 1)

@@ -199,15 +199,9 @@ s2_plane (const float *restrict xp, const dlnn_win2d * q,
     const float *restrict wk, float bias, float *restrict y,
     const dlnn_fused_act * act)
 {
-  const int am = !act ? 0 : (act->kind == DLNN_FUSED_RELU
-      || act->kind == DLNN_FUSED_CLIP) ? 1
-      : (act->kind == DLNN_FUSED_SWISH ? 2 : 0);
-  __m512 lo = _mm512_setzero_ps (), hi = lo;
-
-  if (am == 1) {
-    lo = _mm512_set1_ps (act->lo);
-    hi = _mm512_set1_ps (act->kind == DLNN_FUSED_RELU ? FLT_MAX : act->hi);
-  }
+  float flo, fhi;
+  const int am = dw_act_mode (act, &flo, &fhi);
+  const __m512 lo = _mm512_set1_ps (flo), hi = _mm512_set1_ps (fhi);
   if (q->kh == 3 && q->sh == 1)
     s2_plane_k (xp, q, wk, bias, y, am, lo, hi, 3, 1);
   else if (q->kh == 3)

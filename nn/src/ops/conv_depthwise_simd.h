@@ -278,16 +278,11 @@ DW_FN (dw_plane_k) (const float *restrict xp, int64_t rs, int64_t hl,
 {
   const int64_t nvec = (ow + DW_VL - 1) / DW_VL;
   const int64_t rb = nvec >= 3 ? 2 : (nvec == 2 ? 4 : 8);
-  /* 0: none, 1: am to [lo, hi] (Relu, Clip), 2: SiLU */
-  const int am = !act ? 0 : (act->kind == DLNN_FUSED_RELU
-      || act->kind == DLNN_FUSED_CLIP) ? 1
-      : (act->kind == DLNN_FUSED_SWISH ? 2 : 0);
-  DW_V wv[25], bv = DW_SET1 (bias), lo = DW_SET1 (0.0f), hi = lo;
+  /* 0: none, 1: clamp to [lo, hi] (Relu, Clip), 2: SiLU */
+  float flo, fhi;
+  const int am = dw_act_mode (act, &flo, &fhi);
+  DW_V wv[25], bv = DW_SET1 (bias), lo = DW_SET1 (flo), hi = DW_SET1 (fhi);
 
-  if (am == 1) {
-    lo = DW_SET1 (act->lo);
-    hi = DW_SET1 (act->kind == DLNN_FUSED_RELU ? FLT_MAX : act->hi);
-  }
   for (int t = 0; t < K * K; t++)
     wv[t] = DW_SET1 (wk[t]);
   for (int64_t oy = 0; oy < oh;) {
