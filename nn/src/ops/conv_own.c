@@ -134,8 +134,14 @@ dlnn_conv_direct_chosen (const conv_geom * g)
    * maps) except with few filters to share each packed panel (32 or
    * fewer: squeezenet1_1 features.4 squeeze, 256 -> 32 on 27x27, 0.098 ->
    * 0.076 ms; mobilenet_v2 features.3 conv.2, 144 -> 24 on 56x56, 0.125 ->
-   * 0.112 ms) */
-  return g->w.kh * g->w.kw > 1 || g->mg <= 32;
+   * 0.112 ms) and for 1x1 layers on maps of 14x14 or more (B read in
+   * place beats packing it per panel there: mobilenet_v2 features.2
+   * conv.0, 16 -> 96 on 112x112, 0.281-0.287 -> 0.266-0.270 ms,
+   * features.3/4 conv.0, 24 -> 144 on 56x56, 0.132-0.135 -> 0.123-0.125
+   * ms; on 7x7 maps the packed way stays faster: its features.15-17
+   * 0.077 against 0.090 ms) */
+  return g->w.kh * g->w.kw > 1 || g->mg <= 32
+      || (g->pointwise && g->ohw >= 196);
 }
 
 size_t
