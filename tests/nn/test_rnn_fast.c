@@ -3,7 +3,7 @@
  * of a step's hidden units over threads (dlnn_parallel_steps) and the
  * row-major paths (batch above 4, peepholes, linear_before_reset=0),
  * against a naive double-precision implementation of the ONNX equations
- * written here: hidden sizes 128, 136 (a tail of 8 units) and 200, batch
+ * (rnn-reference.h, shared with test_rnn.c): hidden sizes 128, 136 (a tail of 8 units) and 200, batch
  * 1, 2, 3 and 5, both layouts, all directions, with and without bias and
  * initial states; every case at 1 and 2 threads, whose outputs must be
  * identical (each output is the same sequence of operations on either
@@ -22,7 +22,7 @@
 
 #define D(...) ((const int64_t[]) { __VA_ARGS__ })
 
-enum { GRU, LSTM };
+#include "rnn-reference.h"
 
 typedef struct fcase
 {
@@ -36,120 +36,21 @@ typedef struct fcase
 static int
 dirs_of (const fcase * k)
 {
-  return strcmp (k->dir, "bidirectional") == 0 ? 2 : 1;
+  return rnn_dirs (k->dir);
 }
 
-static double
-sigm (double x)
-{
-  return 1.0 / (1.0 + exp (-x));
-}
-
-/* element offsets of X (t, b, i), Y (t, d, b, j), Y_h (d, b, j) */
-static int64_t
-xo (const fcase * k, int64_t t, int64_t b, int64_t i)
-{
-  return (k->layout ? b * k->t + t : t * k->b + b) * k->i + i;
-}
-
-static int64_t
-yo (const fcase * k, int64_t t, int64_t d, int64_t b, int64_t j)
-{
-  int64_t nd = dirs_of (k);
-  return (k->layout ? (b * k->t + t) * nd + d : (t * nd + d) * k->b + b)
-      * k->h + j;
-}
-
-static int64_t
-so (const fcase * k, int64_t d, int64_t b, int64_t j)
-{
-  int64_t nd = dirs_of (k);
-  return (k->layout ? b * nd + d : d * k->b + b) * k->h + j;
-}
-
-/* Y, Y_h (and Y_c) of the ONNX equations, in double */
+/* Y, Y_h (and Y_c) of the ONNX equations, in double (rnn-reference.h;
+ * an LSTM with h0 gets c0 too) */
 static void
 naive (const fcase * k, dlnn_tensor * const *in, double *y, double *yh,
     double *yc)
 {
-  const int64_t H = k->h, G = k->kind == GRU ? 3 : 4, I = k->i;
-  double *a = malloc ((size_t) (G * H) * sizeof (double));
-  double *rh = malloc ((size_t) (G * H) * sizeof (double));
-  double *hs = malloc ((size_t) H * sizeof (double));
-  double *cs = malloc ((size_t) H * sizeof (double));
-  double *tmp = malloc ((size_t) H * sizeof (double));
+  rcase r = { k->kind, k->lbr, k->dir, k->layout, k->t, k->b, k->i, k->h,
+    k->bias, k->h0, k->kind == LSTM && k->h0, k->peep,
+    k->kind == LSTM ? 3 : 2
+  };
 
-  for (int64_t d = 0; d < dirs_of (k); d++) {
-    const float *w = in[1]->data + d * G * H * I;
-    const float *r = in[2]->data + d * G * H * H;
-    const float *wb = k->bias ? in[3]->data + d * 2 * G * H : NULL;
-    const float *p = k->peep ? in[7]->data + d * 3 * H : NULL;
-    int rev = d == 1 || strcmp (k->dir, "reverse") == 0;
-
-    for (int64_t b = 0; b < k->b; b++) {
-      for (int64_t j = 0; j < H; j++) {
-        hs[j] = k->h0 ? in[5]->data[so (k, d, b, j)] : 0.0;
-        cs[j] = k->h0 && k->kind == LSTM ? in[6]->data[so (k, d, b, j)]
-            : 0.0;
-      }
-      for (int64_t s = 0; s < k->t; s++) {
-        int64_t t = rev ? k->t - 1 - s : s;
-        /* a = X W^T + Wb; rh = H' R^T + Rb */
-        for (int64_t q = 0; q < G * H; q++) {
-          double sa = wb ? wb[q] : 0.0, sr = wb ? wb[G * H + q] : 0.0;
-          for (int64_t i = 0; i < I; i++)
-            sa += (double) in[0]->data[xo (k, t, b, i)] * w[q * I + i];
-          for (int64_t i = 0; i < H; i++)
-            sr += hs[i] * r[q * H + i];
-          a[q] = sa;
-          rh[q] = sr;
-        }
-        if (k->kind == GRU) {
-          for (int64_t j = 0; j < H; j++)
-            tmp[j] = sigm (a[H + j] + rh[H + j]) * hs[j];        /* r . H' */
-          for (int64_t j = 0; j < H; j++) {
-            double z = sigm (a[j] + rh[j]), rg = sigm (a[H + j] + rh[H + j]);
-            double hh;
-            if (k->lbr) {
-              hh = tanh (a[2 * H + j] + rg * rh[2 * H + j]);
-            } else {
-              double v = wb ? wb[G * H + 2 * H + j] : 0.0;
-              for (int64_t i = 0; i < H; i++)
-                v += tmp[i] * r[(2 * H + j) * H + i];
-              hh = tanh (a[2 * H + j] + v);
-            }
-            rh[j] = (1.0 - z) * hh + z * hs[j];
-          }
-          for (int64_t j = 0; j < H; j++)
-            hs[j] = rh[j];
-        } else {
-          for (int64_t j = 0; j < H; j++) {
-            double ig = sigm (a[j] + rh[j] + (p ? p[j] * cs[j] : 0.0));
-            double fg = sigm (a[2 * H + j] + rh[2 * H + j]
-                + (p ? p[2 * H + j] * cs[j] : 0.0));
-            double cn = fg * cs[j] + ig * tanh (a[3 * H + j] + rh[3 * H + j]);
-            double og = sigm (a[H + j] + rh[H + j] + (p ? p[H + j] * cn
-                    : 0.0));
-            cs[j] = cn;
-            tmp[j] = og * tanh (cn);
-          }
-          for (int64_t j = 0; j < H; j++)
-            hs[j] = tmp[j];
-        }
-        for (int64_t j = 0; j < H; j++)
-          y[yo (k, t, d, b, j)] = hs[j];
-      }
-      for (int64_t j = 0; j < H; j++) {
-        yh[so (k, d, b, j)] = hs[j];
-        yc[so (k, d, b, j)] = cs[j];
-      }
-    }
-  }
-  free (a);
-  free (rh);
-  free (hs);
-  free (cs);
-  free (tmp);
+  reference (&r, (const dlnn_tensor * const *) in, y, yh, yc);
 }
 
 static void
