@@ -24,6 +24,7 @@
  * Compiled for AVX-512 F with a target pragma; called only when
  * dlnn_rnn_pack_usable () (rnn.c). */
 #include "rnn.h"
+#include "vmath.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -171,17 +172,17 @@ v_exp (__m512 x)
   x = _mm512_min_ps (_mm512_set1_ps (89.0f), x);
   x = _mm512_max_ps (_mm512_set1_ps (-104.0f), x);
   n = _mm512_roundscale_ps (_mm512_mul_ps (x,
-          _mm512_set1_ps (1.44269504088896341f)),
+          _mm512_set1_ps (DLNN_EXP_LOG2E)),
       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (0.693359375f), x);
-  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (-2.12194440e-4f), r);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_HI), x);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_LO), r);
   r2 = _mm512_mul_ps (r, r);
-  p = _mm512_set1_ps (1.9875691500e-4f);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.3981999507e-3f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (8.3334519073e-3f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (4.1665795894e-2f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.6666665459e-1f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (5.0000001201e-1f));
+  p = _mm512_set1_ps (DLNN_EXP_C6);
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C5));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C4));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C3));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C2));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C1));
   p = _mm512_fmadd_ps (p, r2, r);
   p = _mm512_add_ps (p, _mm512_set1_ps (1.0f));
   return _mm512_scalef_ps (p, n);

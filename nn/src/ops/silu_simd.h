@@ -14,14 +14,9 @@
 #ifndef DLNN_OPS_SILU_SIMD_H
 #define DLNN_OPS_SILU_SIMD_H
 
-#include <immintrin.h>
+#include "vmath.h"
 
-#define DLNN_SILU_C6 1.9875691500e-4f
-#define DLNN_SILU_C5 1.3981999507e-3f
-#define DLNN_SILU_C4 8.3334519073e-3f
-#define DLNN_SILU_C3 4.1665795894e-2f
-#define DLNN_SILU_C2 1.6666665459e-1f
-#define DLNN_SILU_C1 5.0000001201e-1f
+#include <immintrin.h>
 
 /* AVX-512: fewer operations (the conv epilogues are bound by them): x is
  * clamped to [-87, 87] and y = x / (1 + e) with e = exp (-x) directly
@@ -47,10 +42,10 @@ dlnn_silu_avx512 (__m512 x)
       _mm512_set1_ps (87.0f));
   /* -z = n ln 2 + r; u = -r = z + n ln 2 (two constants) */
   n = _mm512_roundscale_ps (_mm512_mul_ps (z,
-          _mm512_set1_ps (-1.44269504088896341f)),
+          _mm512_set1_ps (-DLNN_EXP_LOG2E)),
       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  u = _mm512_fmadd_ps (n, _mm512_set1_ps (0.693359375f), z);
-  u = _mm512_fmadd_ps (n, _mm512_set1_ps (-2.12194440e-4f), u);
+  u = _mm512_fmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_HI), z);
+  u = _mm512_fmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_LO), u);
   /* exp (r) = 1 + u (u P (-u) - 1) */
   p = _mm512_fmadd_ps (_mm512_set1_ps (-DLNN_SILU_P4), u,
       _mm512_set1_ps (DLNN_SILU_P3));
@@ -74,17 +69,17 @@ dlnn_silu_avx2 (__m256 x)
               0x80000000u)));
   t = _mm256_max_ps (t, _mm256_set1_ps (-87.0f));
   n = _mm256_round_ps (_mm256_mul_ps (t,
-          _mm256_set1_ps (1.44269504088896341f)),
+          _mm256_set1_ps (DLNN_EXP_LOG2E)),
       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (0.693359375f), t);
-  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (-2.12194440e-4f), r);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (DLNN_EXP_LN2_HI), t);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (DLNN_EXP_LN2_LO), r);
   r2 = _mm256_mul_ps (r, r);
-  p = _mm256_set1_ps (DLNN_SILU_C6);
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_SILU_C5));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_SILU_C4));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_SILU_C3));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_SILU_C2));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_SILU_C1));
+  p = _mm256_set1_ps (DLNN_EXP_C6);
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C5));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C4));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C3));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C2));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C1));
   p = _mm256_fmadd_ps (p, r2, r);
   p = _mm256_add_ps (p, one);
   /* 2^n for n in [-126, 0] from the exponent bits */

@@ -18,6 +18,19 @@
 
 #include <stdint.h>
 
+/* exp's constants, shared with the AVX2 / AVX-512 versions (silu_simd.h,
+ * rnn_avx512.c): 1 / ln 2, ln 2 in two parts (Cody-Waite), Cephes'
+ * polynomial for exp (r) = 1 + r + r^2 (C1 + C2 r + ... + C6 r^5) */
+#define DLNN_EXP_LOG2E 1.44269504088896341f
+#define DLNN_EXP_LN2_HI 0.693359375f
+#define DLNN_EXP_LN2_LO -2.12194440e-4f
+#define DLNN_EXP_C6 1.9875691500e-4f
+#define DLNN_EXP_C5 1.3981999507e-3f
+#define DLNN_EXP_C4 8.3334519073e-3f
+#define DLNN_EXP_C3 4.1665795894e-2f
+#define DLNN_EXP_C2 1.6666665459e-1f
+#define DLNN_EXP_C1 5.0000001201e-1f
+
 typedef union dlnn_fbits
 {
   float f;
@@ -51,18 +64,18 @@ dlnn_vexpf (float x)
   k = k > 0x42b20000 ? 0x42b20000 : k;  /* 89.0f */
   v.u = (uint32_t) dlnn_vorder (k);
   x = v.f;
-  t.f = x * 1.44269504088896341f + magic;
+  t.f = x * DLNN_EXP_LOG2E + magic;
   n = t.f - magic;
   ni = (int32_t) (t.u - 0x4b400000u);   /* n as an integer, |n| <= 151 */
-  r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
+  r = x - n * DLNN_EXP_LN2_HI;
+  r = r - n * DLNN_EXP_LN2_LO;
   r2 = r * r;
-  p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  p = DLNN_EXP_C6;
+  p = p * r + DLNN_EXP_C5;
+  p = p * r + DLNN_EXP_C4;
+  p = p * r + DLNN_EXP_C3;
+  p = p * r + DLNN_EXP_C2;
+  p = p * r + DLNN_EXP_C1;
   p = p * r2 + r;
   p = p + 1.0f;
   n1 = ni >> 1;
