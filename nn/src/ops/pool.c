@@ -115,16 +115,15 @@ max_argmax (const float *xp, const dlnn_win2d * g, int64_t oy, int64_t ox)
 
   dlnn_window_taps (hs, g->kh, g->dh, g->ih, &klo, &khi);
   dlnn_window_taps (ws, g->kw, g->dw, g->iw, &jlo, &jhi);
-  for (int64_t ki = klo; ki < khi; ki++) {
-    int64_t rowi = (hs + ki * g->dh) * g->iw;
-    for (int64_t kj = jlo; kj < jhi; kj++) {
-      int64_t i = rowi + ws + kj * g->dw;
+  /* column by column, as pool_max.c's kernels take the taps */
+  for (int64_t kj = jlo; kj < jhi; kj++)
+    for (int64_t ki = klo; ki < khi; ki++) {
+      int64_t i = (hs + ki * g->dh) * g->iw + ws + kj * g->dw;
       if (bi < 0 || xp[i] > best) {
         best = xp[i];
         bi = (int32_t) i;
       }
     }
-  }
   return bi;
 }
 

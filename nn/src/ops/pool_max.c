@@ -7,14 +7,24 @@
  * window lies inside the input run a fixed tap loop with no bounds; the
  * few border columns use the generic clipped loop.
  *
- * With AVX-512 the inner columns go 16 outputs at a time: each kernel row
- * is loaded as 32 consecutive floats and its even / odd (and shifted
- * even) columns are gathered in registers (vpermt2ps). The taps are taken
- * in the scalar loop's order with max (tap, m), which is the scalar
- * "tap > m ? tap : m" lane by lane, NaNs included (vmaxps returns its
- * second operand when either is NaN), so both give the same bits. */
+ * Taps are taken column by column (kw outer, kh inner) with
+ * "m = tap > m ? tap : m" from the first tap, as pool.c's max_argmax
+ * does: a NaN first tap gives NaN, other NaNs are skipped, and of equal
+ * maxima (+0 and -0) the first in that order wins.
+ *
+ * With AVX-512 the inner columns go 16 outputs at a time, vertical first:
+ * the column maxima of the kernel rows over 32 (+1) consecutive input
+ * columns, then their even / odd (and shifted even) columns gathered in
+ * registers (vpermt2ps). vmaxps (tap, m) is the scalar step lane by lane,
+ * NaNs included (it returns its second operand when either is NaN), so a
+ * window's first column, folded from its first row, and its other
+ * columns, folded from -inf (which skips a NaN first row as the scalar
+ * loop does past the first tap), give the same bits as the scalar loop,
+ * with a third of the shuffles of gathering every row's taps. */
 #include "fused_act.h"
 #include "pool.h"
+
+#include <math.h>
 
 #ifdef DLNN_X86_SIMD
 #include <immintrin.h>
@@ -33,16 +43,14 @@ max_value_clipped (const float *xp, const dlnn_win2d * g, int64_t oy,
 
   dlnn_window_taps (hs, g->kh, g->dh, g->ih, &klo, &khi);
   dlnn_window_taps (ws, g->kw, g->dw, g->iw, &jlo, &jhi);
-  for (int64_t ki = klo; ki < khi; ki++) {
-    const float *xr = xp + (hs + ki * g->dh) * g->iw + ws;
-    for (int64_t kj = jlo; kj < jhi; kj++) {
-      float v = xr[kj * g->dw];
+  for (int64_t kj = jlo; kj < jhi; kj++)
+    for (int64_t ki = klo; ki < khi; ki++) {
+      float v = xp[(hs + ki * g->dh) * g->iw + ws + kj * g->dw];
       if (!any || v > best) {
         best = v;
         any = 1;
       }
     }
-  }
   return best;
 }
 
@@ -55,13 +63,13 @@ row_3x3s2 (float *restrict yr, const float *r0, const float *r1,
   for (int64_t ox = lo; ox < hi; ox++) {
     int64_t j = 2 * ox - pl;
     float m = r0[j];
-    TAKE (r0[j + 1]);
-    TAKE (r0[j + 2]);
     TAKE (r1[j]);
-    TAKE (r1[j + 1]);
-    TAKE (r1[j + 2]);
     TAKE (r2[j]);
+    TAKE (r0[j + 1]);
+    TAKE (r1[j + 1]);
     TAKE (r2[j + 1]);
+    TAKE (r0[j + 2]);
+    TAKE (r1[j + 2]);
     TAKE (r2[j + 2]);
     yr[ox] = m;
   }
@@ -74,14 +82,33 @@ row_2x2s2 (float *restrict yr, const float *r0, const float *r1, int64_t pl,
   for (int64_t ox = lo; ox < hi; ox++) {
     int64_t j = 2 * ox - pl;
     float m = r0[j];
-    TAKE (r0[j + 1]);
     TAKE (r1[j]);
+    TAKE (r0[j + 1]);
     TAKE (r1[j + 1]);
     yr[ox] = m;
   }
 }
 
 #undef TAKE
+
+/* The @k kernel rows of output row @oy in @r, a row in the padding
+ * replaced by a valid one of the same window; 0 when the row has no
+ * valid kernel row or no inner column. */
+static inline int
+rows_get (const dlnn_win2d * g, const float *xp, int64_t k, int64_t oy,
+    int64_t lo, int64_t hi, const float **r)
+{
+  int64_t hs = oy * 2 - g->pt, klo, khi;
+
+  dlnn_window_taps (hs, k, 1, g->ih, &klo, &khi);
+  if (khi <= klo || lo == hi)
+    return 0;
+  for (int64_t t = 0; t < k; t++) {
+    int64_t kt = t < klo ? klo : t >= khi ? khi - 1 : t;
+    r[t] = xp + (hs + kt) * g->iw;
+  }
+  return 1;
+}
 
 #ifdef DLNN_X86_SIMD
 /* The first @n floats of @p (a whole vector when n >= 16), zeros after. */
@@ -94,44 +121,99 @@ load_n (const float *p, int64_t n)
       p);
 }
 
-/* Columns 2t and 2t + 1 (t < 16) of the 32 floats from @p, of which the
- * first @n exist. */
-DLNN_TARGET_AVX512 static inline void
-even_odd (const float *p, int64_t n, __m512 * ev, __m512 * od)
+/* Column maxima of @k rows at column @j (@n floats exist): @first folded
+ * from the first row (a window's first column), @rest from -inf (its
+ * other columns). */
+DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
+column_max (const float *const *r, int k, int64_t j, int64_t n,
+    __m512 * first, __m512 * rest)
+{
+  __m512 x = load_n (r[0] + j, n);
+  __m512 f = x, o = _mm512_max_ps (x, _mm512_set1_ps (-INFINITY));
+
+  for (int t = 1; t < k; t++) {
+    x = load_n (r[t] + j, n);
+    f = _mm512_max_ps (x, f);
+    o = _mm512_max_ps (x, o);
+  }
+  *first = f;
+  *rest = o;
+}
+
+/* Outputs [lo, hi) of a row of a k x k, stride-2 window (k = 2 or 3, a
+ * constant in each instance) whose windows lie inside the rows @r. */
+DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
+row_s2_avx512 (float *restrict yr, const float *const *r, int k,
+    int64_t pl, int64_t lo, int64_t hi)
 {
   const __m512i ie = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
       20, 22, 24, 26, 28, 30);
   const __m512i io = _mm512_setr_epi32 (1, 3, 5, 7, 9, 11, 13, 15, 17, 19,
       21, 23, 25, 27, 29, 31);
-  __m512 a = load_n (p, n), b = load_n (p + 16, n - 16);
+  /* columns 2t + 2; lane 15 (column 32) comes from the next vector */
+  const __m512i i2 = _mm512_setr_epi32 (2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+      22, 24, 26, 28, 30, 0);
 
-  *ev = _mm512_permutex2var_ps (a, ie, b);
-  *od = _mm512_permutex2var_ps (a, io, b);
-}
-
-/* Outputs [lo, hi) of a row of a k x k, stride-2 window (k = 2 or 3)
- * whose windows lie inside the rows @r. */
-DLNN_TARGET_AVX512 static void
-row_s2_avx512 (float *restrict yr, const float *const *r, int k,
-    int64_t pl, int64_t lo, int64_t hi)
-{
   for (int64_t ox = lo; ox < hi; ox += 16) {
     int64_t cnt = hi - ox < 16 ? hi - ox : 16;
     int64_t j = 2 * ox - pl, need = 2 * cnt + k - 2;
-    __m512 m = _mm512_setzero_ps ();
+    __m512 fa, ra, fb, rb, m;
 
-    for (int t = 0; t < k; t++) {
-      __m512 ev, od, ev2, unused;
-      even_odd (r[t] + j, need, &ev, &od);
-      m = t == 0 ? ev : _mm512_max_ps (ev, m);
-      m = _mm512_max_ps (od, m);
-      if (k == 3) {
-        even_odd (r[t] + j + 2, need - 2, &ev2, &unused);
-        m = _mm512_max_ps (ev2, m);
+    column_max (r, k, j, need, &fa, &ra);
+    column_max (r, k, j + 16, need - 16, &fb, &rb);
+    m = _mm512_max_ps (_mm512_permutex2var_ps (ra, io, rb),
+        _mm512_permutex2var_ps (fa, ie, fb));
+    if (k == 3) {
+      __m512 third = _mm512_permutex2var_ps (ra, i2, rb);
+      if (need > 32) {
+        __m512 fc, rc;
+        column_max (r, k, j + 32, 1, &fc, &rc);
+        third = _mm512_mask_broadcastss_ps (third, (__mmask16) 0x8000,
+            _mm512_castps512_ps128 (rc));
       }
+      m = _mm512_max_ps (third, m);
     }
     _mm512_mask_storeu_ps (yr + ox, (__mmask16) ((1u << cnt) - 1), m);
   }
+}
+
+/* The whole plane for k = 2 or 3 (a constant in each instance), rows as
+ * in dlnn_maxpool_plane_values. */
+DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
+plane_s2_avx512 (const dlnn_win2d * g, const float *xp, float *yp, int k,
+    int64_t lo, int64_t hi)
+{
+  for (int64_t oy = 0; oy < g->oh; oy++) {
+    float *yr = yp + oy * g->ow;
+    const float *r[3];
+
+    if (!rows_get (g, xp, k, oy, lo, hi, r)) {
+      for (int64_t ox = 0; ox < g->ow; ox++)
+        yr[ox] = max_value_clipped (xp, g, oy, ox);
+      continue;
+    }
+    for (int64_t ox = 0; ox < lo; ox++)
+      yr[ox] = max_value_clipped (xp, g, oy, ox);
+    row_s2_avx512 (yr, r, k, g->pl, lo, hi);
+    for (int64_t ox = hi; ox < g->ow; ox++)
+      yr[ox] = max_value_clipped (xp, g, oy, ox);
+  }
+}
+
+/* One call per plane, not per row: squeezenet1_1's pools have rows of
+ * 55, 27 and 13 outputs. */
+DLNN_TARGET_AVX512 static void
+plane_3x3s2_avx512 (const dlnn_win2d * g, const float *xp, float *yp,
+    int64_t lo, int64_t hi)
+{
+  plane_s2_avx512 (g, xp, yp, 3, lo, hi);
+}
+
+DLNN_TARGET_AVX512 static void
+plane_2x2s2_avx512 (const dlnn_win2d * g, const float *xp, float *yp,
+    int64_t lo, int64_t hi)
+{
+  plane_s2_avx512 (g, xp, yp, 2, lo, hi);
 }
 #endif
 
@@ -139,9 +221,6 @@ int
 dlnn_maxpool_plane_values (const dlnn_win2d * g, const float *xp, float *yp)
 {
   int64_t k = g->kh, lo, hi;
-#ifdef DLNN_X86_SIMD
-  int avx512 = dlnn_simd_level () == DLNN_SIMD_AVX512;
-#endif
 
   if (g->kh != g->kw || (k != 2 && k != 3) || g->sh != 2 || g->sw != 2
       || g->dh != 1 || g->dw != 1)
@@ -153,28 +232,26 @@ dlnn_maxpool_plane_values (const dlnn_win2d * g, const float *xp, float *yp)
   hi = hi < g->ow ? hi : g->ow;
   hi = hi > lo ? hi : lo;
 
+#ifdef DLNN_X86_SIMD
+  if (dlnn_simd_level () == DLNN_SIMD_AVX512) {
+    if (k == 3)
+      plane_3x3s2_avx512 (g, xp, yp, lo, hi);
+    else
+      plane_2x2s2_avx512 (g, xp, yp, lo, hi);
+    return 1;
+  }
+#endif
   for (int64_t oy = 0; oy < g->oh; oy++) {
-    int64_t hs = oy * 2 - g->pt, klo, khi;
     float *yr = yp + oy * g->ow;
     const float *r[3];
 
-    dlnn_window_taps (hs, k, 1, g->ih, &klo, &khi);
-    if (khi <= klo || lo == hi) {
+    if (!rows_get (g, xp, k, oy, lo, hi, r)) {
       for (int64_t ox = 0; ox < g->ow; ox++)
         yr[ox] = max_value_clipped (xp, g, oy, ox);
       continue;
     }
-    for (int64_t t = 0; t < k; t++) {
-      int64_t kt = t < klo ? klo : t >= khi ? khi - 1 : t;
-      r[t] = xp + (hs + kt) * g->iw;
-    }
     for (int64_t ox = 0; ox < lo; ox++)
       yr[ox] = max_value_clipped (xp, g, oy, ox);
-#ifdef DLNN_X86_SIMD
-    if (avx512)
-      row_s2_avx512 (yr, r, (int) k, g->pl, lo, hi);
-    else
-#endif
     if (k == 3)
       row_3x3s2 (yr, r[0], r[1], r[2], g->pl, lo, hi);
     else
