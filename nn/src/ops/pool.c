@@ -174,13 +174,14 @@ maxpool_forward_job (void *arg, int64_t begin, int64_t end)
           float cc = r1[2 * ox], d = r1[2 * ox + 1];
           float m = a;
           int32_t k = 0;
-          if (b > m) {
-            m = b;
-            k = 1;
-          }
+          /* column by column, as max_argmax */
           if (cc > m) {
             m = cc;
             k = 2;
+          }
+          if (b > m) {
+            m = b;
+            k = 1;
           }
           if (d > m) {
             m = d;
