@@ -139,9 +139,13 @@ dlnn_conv_direct_chosen (const conv_geom * g)
    * conv.0, 16 -> 96 on 112x112, 0.281-0.287 -> 0.266-0.270 ms,
    * features.3/4 conv.0, 24 -> 144 on 56x56, 0.132-0.135 -> 0.123-0.125
    * ms; on 7x7 maps the packed way stays faster: its features.15-17
-   * 0.077 against 0.090 ms) */
+   * 0.077 against 0.090 ms). Since the packed panel holds 512 rows of K
+   * (sgemm_avx512.c's KC), packing also wins on 14x14 maps (mobilenet_v2
+   * features.8-13 conv.0 / conv.2, 0.048-0.107 -> 0.047-0.103 ms) but
+   * not on 27x27 (squeezenet1_1 features.6/7 expand1x1, 32 -> 128:
+   * 0.031 direct, 0.032 packed): in place from 16x16 up. */
   return g->w.kh * g->w.kw > 1 || g->mg <= 32
-      || (g->pointwise && g->ohw >= 196);
+      || (g->pointwise && g->ohw > 256);
 }
 
 size_t
