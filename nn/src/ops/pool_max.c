@@ -91,22 +91,31 @@ row_2x2s2 (float *restrict yr, const float *r0, const float *r1, int64_t pl,
 
 #undef TAKE
 
-/* The @k kernel rows of output row @oy in @r, a row in the padding
- * replaced by a valid one of the same window; 0 when the row has no
- * valid kernel row or no inner column. */
+/* Output row @oy, except its inner columns [lo, hi): the whole row with
+ * the clipped loop when no kernel row or no inner column is valid
+ * (returns 0), else its border columns, and its @k kernel rows in @r, a
+ * row in the padding replaced by a valid one of the same window (returns
+ * 1: the caller does [lo, hi) from @r). */
 static inline int
-rows_get (const dlnn_win2d * g, const float *xp, int64_t k, int64_t oy,
-    int64_t lo, int64_t hi, const float **r)
+row_begin (const dlnn_win2d * g, const float *xp, float *yr, int64_t k,
+    int64_t oy, int64_t lo, int64_t hi, const float **r)
 {
   int64_t hs = oy * 2 - g->pt, klo, khi;
 
   dlnn_window_taps (hs, k, 1, g->ih, &klo, &khi);
-  if (khi <= klo || lo == hi)
+  if (khi <= klo || lo == hi) {
+    for (int64_t ox = 0; ox < g->ow; ox++)
+      yr[ox] = max_value_clipped (xp, g, oy, ox);
     return 0;
+  }
   for (int64_t t = 0; t < k; t++) {
     int64_t kt = t < klo ? klo : t >= khi ? khi - 1 : t;
     r[t] = xp + (hs + kt) * g->iw;
   }
+  for (int64_t ox = 0; ox < lo; ox++)
+    yr[ox] = max_value_clipped (xp, g, oy, ox);
+  for (int64_t ox = hi; ox < g->ow; ox++)
+    yr[ox] = max_value_clipped (xp, g, oy, ox);
   return 1;
 }
 
@@ -177,8 +186,7 @@ row_s2_avx512 (float *restrict yr, const float *const *r, int k,
   }
 }
 
-/* The whole plane for k = 2 or 3 (a constant in each instance), rows as
- * in dlnn_maxpool_plane_values. */
+/* The whole plane for k = 2 or 3 (a constant in each instance). */
 DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
 plane_s2_avx512 (const dlnn_win2d * g, const float *xp, float *yp, int k,
     int64_t lo, int64_t hi)
@@ -187,16 +195,8 @@ plane_s2_avx512 (const dlnn_win2d * g, const float *xp, float *yp, int k,
     float *yr = yp + oy * g->ow;
     const float *r[3];
 
-    if (!rows_get (g, xp, k, oy, lo, hi, r)) {
-      for (int64_t ox = 0; ox < g->ow; ox++)
-        yr[ox] = max_value_clipped (xp, g, oy, ox);
-      continue;
-    }
-    for (int64_t ox = 0; ox < lo; ox++)
-      yr[ox] = max_value_clipped (xp, g, oy, ox);
-    row_s2_avx512 (yr, r, k, g->pl, lo, hi);
-    for (int64_t ox = hi; ox < g->ow; ox++)
-      yr[ox] = max_value_clipped (xp, g, oy, ox);
+    if (row_begin (g, xp, yr, k, oy, lo, hi, r))
+      row_s2_avx512 (yr, r, k, g->pl, lo, hi);
   }
 }
 
@@ -245,19 +245,12 @@ dlnn_maxpool_plane_values (const dlnn_win2d * g, const float *xp, float *yp)
     float *yr = yp + oy * g->ow;
     const float *r[3];
 
-    if (!rows_get (g, xp, k, oy, lo, hi, r)) {
-      for (int64_t ox = 0; ox < g->ow; ox++)
-        yr[ox] = max_value_clipped (xp, g, oy, ox);
+    if (!row_begin (g, xp, yr, k, oy, lo, hi, r))
       continue;
-    }
-    for (int64_t ox = 0; ox < lo; ox++)
-      yr[ox] = max_value_clipped (xp, g, oy, ox);
     if (k == 3)
       row_3x3s2 (yr, r[0], r[1], r[2], g->pl, lo, hi);
     else
       row_2x2s2 (yr, r[0], r[1], g->pl, lo, hi);
-    for (int64_t ox = hi; ox < g->ow; ox++)
-      yr[ox] = max_value_clipped (xp, g, oy, ox);
   }
   return 1;
 }
