@@ -79,7 +79,8 @@ def rms (x):
 
 def compose (corpus, seed, stream="bench"):
   """The stream of STREAM.tsv's recordings: a random 4-8 s excerpt of
-  every file, its speech files whole (the bench's have none: its speech is
+  every file (a row's tag may be several, "applause,music"), its speech
+  files whole (the bench's have none: its speech is
   pocketsphinx-testdata's SPEECH), silences and speech over music, in
   seeded random order. Returns the signal and [(start, end, tags)]."""
   rng = random.Random (seed)
@@ -95,7 +96,8 @@ def compose (corpus, seed, stream="bench"):
     x = read_wav (os.path.join (corpus, path))
     n = min (len (x), int (rng.uniform (4, 8) * RATE))
     s = rng.randrange (0, len (x) - n + 1)
-    segs.append ((x[s:s + n] / rms (x[s:s + n]) * 0.1, {tag}))
+    segs.append ((x[s:s + n] / rms (x[s:s + n]) * 0.1,
+                  set (tag.split (","))))
     if tag == "music":
       music.append (x)
   for p in speech:

@@ -9,7 +9,9 @@ to the manifest's directory, no header).
 Sources (all real recordings unless said otherwise):
 - music: wesnoth-1.16-music, warzone2100-music and lincity-ng-data game
   music tracks (first ~40 s of each, decoded with gst-launch-1.0), and
-  for train / val only xmoto-data's tracks;
+  for train / val only xmoto-data's tracks and EXTRA_MUSIC2: the music of
+  frozen-bubble-data, neverball-data and extremetuxracer-data and
+  sonic-pi-samples' melodic loops;
 - applause: lincity-ng-data SportsCroud{1,2,3}.wav (a cheering, clapping
   crowd), frozen-bubble-data applause.ogg, openttd-opensfx's "Applause"
   (an entry of opensfx.cat, read by opensfx_entry), a tenth of the
@@ -38,7 +40,9 @@ Sources (all real recordings unless said otherwise):
   pingus-data and sonic-pi-samples, laid out at random or steady rates
   by event_noise, over a quieter background);
 - speech: synthesised with espeak-ng, flite and festival (voices and text
-  helpers of scripts/make-speech-corpus.py, fortune cookie text) and real
+  helpers of scripts/make-speech-corpus.py, fortune cookie text; a share,
+  PAUSED_SPEECH, as one utterance with a 0.2-0.7 s pause over a room tone
+  between two sentences, as real recordings pause: paused_speech) and real
   recordings of pocketsphinx-testdata (cards/*.wav, tidigits) that the
   benchmark does not use;
 - silence: digital zero and very low noise (-90..-60 dBFS).
@@ -58,11 +62,12 @@ split (music tracks, effects and applause kept out of training and
 validation) is written as bench/*.wav with
 bench.tsv ("path<TAB>tag") for bench/bench-tags.py, which adds the real
 recorded speech of pocketsphinx-testdata (goforward, numbers, something,
-librivox). Sources added later (EXTRA_NOISE, EXTRA_MUSIC_GLOBS,
+librivox). Sources added later (EXTRA_NOISE, EXTRA_MUSIC_GLOBS, EXTRA_MUSIC2,
 EVENT_NOISE) go to train or val only (split_trainval), so that the bench stream stays the
 same. valstream/*.wav with valstream.tsv hold the val split's recordings
 (music, applause, real effects, generated noise, sequences of its short
-effects, real and synthesised speech of val voices) for a validation
+effects, real and synthesised speech of val voices, utterances with
+0.2-1.0 s pauses, applause over music, speech over effects) for a validation
 stream composed like the bench's
 (bench/bench-tags.py --stream valstream, scripts/tune-tag-thresholds.py).
 corpus.json: counts per split and tag, sources per split.
@@ -240,6 +245,25 @@ EVENT_NOISE = (
         "vinyl_scratch")])
 # more music for train / val only (xmoto-data)
 EXTRA_MUSIC_GLOBS = ["/usr/share/games/xmoto/Textures/Musics/*.ogg"]
+# and more (train / val only, split_trainval over this pool): the music
+# of frozen-bubble-data, neverball-data and extremetuxracer-data, and
+# sonic-pi-samples' melodic loops and instrument phrases (not its drum
+# loops, nor loop_3d_printer, an effect of EVENT_NOISE)
+EXTRA_MUSIC2 = (
+    ["/usr/share/games/frozen-bubble/snd/%s.ogg" % f for f in (
+        "frozen-mainzik-1p", "frozen-mainzik-2p", "introzik")] +
+    ["/usr/share/games/neverball/bgm/%s.ogg" % f for f in (
+        "inter", "title", "track1", "track2", "track3", "track4", "track5",
+        "track6")] +
+    ["/usr/share/games/etr/music/%s.ogg" % f for f in (
+        "calmrace-ks", "credits1-cp", "freezingpoint", "lostrace-ks",
+        "options1-jt", "race1-jt", "raceintro-ks", "spunkyrace-ks",
+        "start1-jt", "wonrace1-jt")] +
+    [SONICPI + f + ".flac" for f in (
+        "loop_compus", "loop_electric", "loop_garzul", "loop_mehackit1",
+        "loop_mehackit2", "loop_mika", "loop_safari", "loop_tabla",
+        "loop_weirdo", "ambi_piano", "guit_e_fifths", "guit_e_slide",
+        "guit_em9", "guit_harmonics")])
 REAL_SPEECH = {"train": sorted (glob.glob (
                   "/usr/share/pocketsphinx/test/data/cards/00[1-4].wav")),
                "val": ["/usr/share/pocketsphinx/test/data/cards/005.wav",
@@ -254,6 +278,12 @@ MIXES = [(("speech",), 0.13), (("music",), 0.14), (("silence",), 0.05),
          (("speech", "music"), 0.11), (("speech", "applause"), 0.05),
          (("speech", "noise"), 0.08), (("music", "applause"), 0.05),
          (("music", "noise"), 0.07)]
+
+
+# share of the synthesised speech sources that are an utterance with a
+# pause inside (paused_speech: sentence, 0.2-0.7 s pause, sentence, all
+# tagged speech), as between the sentences of a real recording
+PAUSED_SPEECH = 0.35
 
 
 def split_of (key, val=15, bench=15):
@@ -525,19 +555,71 @@ def _init_worker (pools):
   _POOLS.update (pools)
 
 
-def speech_signal (job, rng, n):
-  p = _POOLS[job["split"]]
-  if p["real_speech"] and rng.random () < 0.15:
-    return window (p["real_speech"][rng.integers (len (p["real_speech"]))],
-                   n, rng)
+def trim (x, db=-40.0):
+  """@x without its leading and trailing quiet: the 10 ms frames more than
+  -@db dB below its loudest one."""
+  f = RATE // 100
+  m = len (x) // f
+  if m < 2:
+    return x
+  e = np.sqrt (np.mean (x[:m * f].reshape (m, f) ** 2, axis=1) + 1e-20)
+  on = np.nonzero (e > e.max () * 10 ** (db / 20))[0]
+  return x[on[0] * f:(on[-1] + 1) * f]
+
+
+def _fill (x, n, rng, tail):
+  """@n samples of speech @x: its last (@tail) or first n samples, looped
+  with 50-200 ms gaps when it is shorter."""
+  parts, got = [x], len (x)
+  while got < n:
+    gap = np.zeros (int (rng.uniform (0.05, 0.2) * RATE))
+    parts += [gap, x]
+    got += len (gap) + len (x)
+  y = np.concatenate (parts[::-1] if tail else parts)
+  return y[len (y) - n:] if tail else y[:n]
+
+
+def paused_speech (a, b, n, rng, pause_s=(0.2, 0.7), win=RATE):
+  """One utterance with a pause inside it, as real recordings have:
+  the end of sentence @a, a pause of @pause_s seconds, the start of
+  sentence @b (both trimmed of their own quiet), over a room tone
+  (generated noise 30-55 dB below the speech) so that the pause is no
+  digital silence. The pause lies in or across the middle @win samples
+  (the trainer's patch: the middle second of the clip) and is at most
+  0.7 of its length, so that the patch always holds some speech; all of
+  it is tagged speech."""
+  a, b = trim (a), trim (b)
+  win = min (win, n)
+  p = int (min (rng.uniform (*pause_s), 0.7 * win / RATE) * RATE)
+  lo = (n - win) // 2
+  start = int (rng.uniform (lo - 0.1 * RATE, lo + win - p + 0.1 * RATE))
+  start = max (1, min (start, n - p - 1))
+  x = np.concatenate ([_fill (a, start, rng, True), np.zeros (p),
+                       _fill (b, n - start - p, rng, False)])
+  x = x / rms (x)
+  tone = synth_noise (n, rng)
+  return x + tone / rms (tone) * 10 ** (rng.uniform (-55, -30) / 20)
+
+
+def synth_speech (p, rng):
   voice = tuple (p["voices"][rng.integers (len (p["voices"]))])
   text = p["texts"][rng.integers (len (p["texts"]))]
   with tempfile.TemporaryDirectory () as tmp:
     wav = os.path.join (tmp, "s.wav")
     msc.synthesise (voice, text, int (rng.integers (140, 211)),
                     int (rng.integers (25, 76)), wav)
-    x = msc.sox_to_array (wav, [])
-  return window (x, n, rng)
+    return msc.sox_to_array (wav, [])
+
+
+def speech_signal (job, rng, n):
+  p = _POOLS[job["split"]]
+  if p["real_speech"] and rng.random () < 0.15:
+    return window (p["real_speech"][rng.integers (len (p["real_speech"]))],
+                   n, rng)
+  if rng.random () < PAUSED_SPEECH:
+    return paused_speech (synth_speech (p, rng), synth_speech (p, rng), n,
+                          rng)
+  return window (synth_speech (p, rng), n, rng)
 
 
 def source (tag, job, rng, n):
@@ -642,11 +724,14 @@ def load_pools (out, jobs, log):
       ev = load_list ([f for f in EVENT_NOISE
                        if split_trainval (f, EVENT_NOISE) == split and
                        source_exists (f)])
-    else:
-      ev = []
       m += load_list ([f for f in extra_music
                        if split_trainval (f, extra_music) == split],
                       160 * 1024)
+      m += load_list ([f for f in EXTRA_MUSIC2
+                       if split_trainval (f, EXTRA_MUSIC2) == split and
+                       source_exists (f)], 160 * 1024)
+    else:
+      ev = []
     a = load_list ([f for f in APPLAUSE[split] if source_exists (f)])
     c = load_list ([f for f in CLAPS.get (split, []) if os.path.exists (f)])
     s = load_list ([f for f in REAL_SPEECH.get (split, [])
@@ -713,14 +798,20 @@ def write_rows (out, tsv, rows):
   return len (rows)
 
 
-def write_valstream (out, pools, rng, utterances=10, events=6):
+def write_valstream (out, pools, rng, utterances=10, events=6, paused=6,
+                     over_music=1, over_noise=3):
   """Recordings of the val split for a validation stream composed like the
   bench's (bench/bench-tags.py --stream valstream; thresholds and smoothing
   are chosen on it by scripts/tune-tag-thresholds.py): val music tracks,
   real applause and effects, generated noise, @events sequences of its
   short effects (event_noise), and speech (the val split's
   real recordings and utterances of val voices and texts, whole files,
-  tagged speech). valstream/*.wav and valstream.tsv."""
+  tagged speech), @paused utterances of 2-3 sentences with 0.2-1.0 s
+  pauses, @over_music excerpts of applause over music and @over_noise of
+  speech over an effect (rows "tag1,tag2"; one applause over music
+  only: the stream has two applause rows and the threshold chosen for
+  applause follows the mixture when it holds most of its seconds).
+  valstream/*.wav and valstream.tsv."""
   d = os.path.join (out, "valstream")
   os.makedirs (d, exist_ok=True)
   p = pools["val"]
@@ -753,6 +844,32 @@ def write_valstream (out, pools, rng, utterances=10, events=6):
                       int (rng.integers (25, 76)), wav)
       x = msc.sox_to_array (wav, [])
       rows.append (("valstream/speech%02d.wav" % i, "speech", x))
+  # as real recordings are: utterances of 2-3 sentences with 0.2-1.0 s
+  # pauses (room tone) between them, all speech; applause over music;
+  # speech over noise (multi-label rows "tag1,tag2")
+  for i in range (paused):
+    sents = [trim (synth_speech (p, rng)) for _ in range (
+        int (rng.integers (2, 4)))]
+    parts = []
+    for j, x in enumerate (sents):
+      if j:
+        parts.append (np.zeros (int (rng.uniform (0.2, 1.0) * RATE)))
+      parts.append (x / rms (x))
+    x = np.concatenate (parts)
+    tone = synth_noise (len (x), rng)
+    x = x + tone / rms (tone) * 10 ** (rng.uniform (-50, -30) / 20)
+    rows.append (("valstream/speech-pauses%02d.wav" % i, "speech", x))
+  for i in range (over_music):
+    m = p["music"][i % len (p["music"])][: 8 * RATE]
+    a = np.resize (p["applause"][i % len (p["applause"])], len (m))
+    x = m / rms (m) + a / rms (a) * 10 ** (rng.uniform (-6, 3) / 20)
+    rows.append (("valstream/applause-music%02d.wav" % i, "applause,music",
+                  x))
+  for i in range (over_noise if p["noise"] else 0):
+    sp = trim (synth_speech (p, rng))
+    e = np.resize (p["noise"][rng.integers (len (p["noise"]))], len (sp))
+    x = sp / rms (sp) + e / rms (e) * 10 ** (rng.uniform (-12, -3) / 20)
+    rows.append (("valstream/speech-noise%02d.wav" % i, "speech,noise", x))
   return write_rows (out, "valstream.tsv", rows)
 
 
@@ -827,7 +944,7 @@ def main ():
           "val, else train; applause, claps and real speech by the "
           "fixed lists in the script; synthesis voices and texts as "
           "make-speech-corpus.py; EXTRA_NOISE / EXTRA_MUSIC_GLOBS / "
-          "EVENT_NOISE (each its own pool): every "
+          "EXTRA_MUSIC2 / EVENT_NOISE (each its own pool): every "
           "fourth family (sha1 order) val, else train, never bench",
           "elapsed_s": round (time.time () - t0, 1),
           "command": " ".join (["/usr/bin/python3",

@@ -12,7 +12,8 @@ bench/bench-tags.py composes the bench stream, for several seeds (other
 excerpts and orders), computes the probabilities of the windows dltag
 takes every --hop ms (bench-tags.py's offline path: torchaudio log-mel,
 `dltrain run`), and picks each tag's threshold that maximises that tag's
-F1 at 1 s resolution over all seeds. It prints the figures of the
+F1 at 1 s resolution over all seeds (with --tolerance T, the one nearest
+0.5 of those within T of that F1). It prints the figures of the
 trainer's thresholds and of the chosen ones, and writes the chosen ones
 into dl.thresholds and the stream figures into dl.metrics
 (valstream_macro_f1, valstream_boundary_error_s) of --output.
@@ -65,6 +66,17 @@ def smooth (p, n):
   return out
 
 
+def pick (cands, f1s, tolerance=0.0):
+  """The threshold of @cands (their F1 @f1s) nearest 0.5 among those
+  whose F1 is within @tolerance of the best one (the first of them on
+  ties): with a tolerance, a threshold far from 0.5 only when it pays
+  more than that on the validation stream, whose F1 curves are flat or
+  spiky where it has few seconds of a tag."""
+  top = max (f1s)
+  ok = [i for i, f in enumerate (f1s) if f >= top - tolerance - 1e-9]
+  return cands[min (ok, key=lambda i: abs (cands[i] - 0.5))]
+
+
 def evaluate (streams, labels, thresholds, hop):
   """Pooled per-tag F1, macro F1 and mean boundary error over @streams
   [(probs, centres, ref, duration)]."""
@@ -100,6 +112,9 @@ def main ():
   ap.add_argument ("--smoothing", type=int, default=1,
                    help="smoothing (windows) the written thresholds are for "
                    "(1: dltag's decision per window)")
+  ap.add_argument ("--tolerance", type=float, default=0.0,
+                   help="F1 a threshold nearer 0.5 may lose against the best "
+                   "one (per tag; 0: the best, ties nearest 0.5)")
   ap.add_argument ("--try-smoothing", default="1,3,5",
                    help="smoothing settings to report")
   args = ap.parse_args ()
@@ -132,15 +147,10 @@ def main ():
           *evaluate (streams, labels, base, args.hop))
     thr = []
     for j, t in enumerate (labels):
-      best, best_f = base[j], -1.0
-      for g in [base[j]] + GRID:
-        f = evaluate ([(p[:, j:j + 1], c, r, d) for p, c, r, d in streams],
-                      [t], [g], args.hop)[0][t]
-        # ties: the threshold nearer 0.5
-        if f > best_f + 1e-9 or (abs (f - best_f) <= 1e-9 and
-                                 abs (g - 0.5) < abs (best - 0.5)):
-          best, best_f = g, f
-      thr.append (best)
+      cands = [base[j]] + GRID
+      f1s = [evaluate ([(p[:, j:j + 1], c, r, d) for p, c, r, d in streams],
+                       [t], [g], args.hop)[0][t] for g in cands]
+      thr.append (pick (cands, f1s, args.tolerance))
     f1, macro, mbe = evaluate (streams, labels, thr, args.hop)
     line ("smoothing %d, chosen %s" % (n, ",".join ("%.2f" % v
                                                     for v in thr)),

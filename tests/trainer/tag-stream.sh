@@ -44,6 +44,18 @@ assert (res["noise"]["tp"], res["noise"]["fp"], res["noise"]["fn"]) == (0, 2, 0)
 assert res["noise"]["f1"] == 0.0 and abs (macro - 2 / 3) < 1e-9, macro
 # boundaries: music ends at 2 (out 2.2), speech starts at 2 (out 2.2)
 assert n == 2 and abs (mbe - 0.2) < 1e-9, (n, mbe)
+# tune-tag-thresholds' choice: the best F1 (ties nearest 0.5), or with a
+# tolerance the threshold nearest 0.5 within it of the best
+spec = importlib.util.spec_from_file_location (
+    "tt", os.path.join (sys.argv[1], "scripts", "tune-tag-thresholds.py"))
+tt = importlib.util.module_from_spec (spec)
+spec.loader.exec_module (tt)
+c = [0.3, 0.1, 0.4, 0.6, 0.97]
+f = [0.70, 0.80, 0.79, 0.80, 0.801]
+assert tt.pick (c, f) == 0.97
+assert tt.pick (c, f, 0.002) == 0.6         # 0.4 is 0.011 below
+assert tt.pick (c, f, 0.02) == 0.4          # 0.4 and 0.6 tie: the first
+assert tt.pick (c, [0.5, 0.8, 0.8, 0.8, 0.7]) == 0.4
 PYEOF
 
 C=$WORK/corpus
@@ -112,7 +124,13 @@ assert not {pkg (f) for f in src["val"]["applause"]} & \
 rows = [l.rstrip ("\n").split ("\t") for l in
         open (os.path.join (c, "valstream.tsv"))]
 kinds = {t for _, t in rows}
-assert kinds == {"music", "noise", "applause", "speech"}, kinds
+assert kinds == {"music", "noise", "applause", "speech", "applause,music",
+                 "speech,noise"}, kinds
+# utterances with pauses inside and the multi-label excerpts
+assert sum (p.startswith ("valstream/speech-pauses") and t == "speech"
+            for p, t in rows) == 6
+assert sum (t == "applause,music" for _, t in rows) == 1
+assert sum (t == "speech,noise" for _, t in rows) == 3
 n_music = sum (t == "music" for _, t in rows)
 assert n_music == len (src["val"]["music"]), (n_music, len (src["val"]["music"]))
 # its noise: every val effect, 4 generated noises, 6 sequences of the
