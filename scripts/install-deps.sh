@@ -48,6 +48,9 @@ PKGS=(
   # EXTRA_NOISE, EXTRA_MUSIC_GLOBS)
   wesnoth-1.16-data minetest-data trigger-rally-data warzone2100-data
   xmoto-data
+  # short effects (EVENT_NOISE) and more music (EXTRA_MUSIC2) for the
+  # tagger's train / val splits
+  neverball-common neverball-data pingus-data
   # n-gram LM for CTC decoding (scripts/make-lm.sh, tests/nn ctc-lm-en-us):
   # pocketsphinx's en-us trigram LM converted to ARPA by sphinx_lm_convert
   sphinxbase-utils pocketsphinx-en-us
