@@ -115,7 +115,7 @@ dlnn_sgemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
   }
   if (m >= 4 && n >= 16 && dlnn_sgemm_own ()) {
     dlnn_sgemm_avx512 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-        beta, c, ldc, dlnn_get_threads ());
+        beta, c, ldc, dlnn_par_threads ());
     return;
   }
   cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,

@@ -1,6 +1,7 @@
 /* libdlnn - executor: memory planning, forward, backward. */
 #include "op.h"
 #include "dlnn/exec.h"
+#include "ops/parallel.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -616,8 +617,8 @@ dlnn_exec_input (dlnn_exec * e, int i)
   return &e->vals[e->g->inputs[i]];
 }
 
-dlnn_code
-dlnn_exec_forward (dlnn_exec * e, dlnn_status * st)
+static dlnn_code
+exec_forward (dlnn_exec * e, dlnn_status * st)
 {
   dlnn_graph *g = e->g;
   const dlnn_tensor *in[MAX_NODE_IO];
@@ -702,8 +703,8 @@ dlnn_exec_grad (dlnn_exec * e, int value)
   return &e->grads[value];
 }
 
-dlnn_code
-dlnn_exec_backward (dlnn_exec * e, int output, const dlnn_tensor * grad,
+static dlnn_code
+exec_backward (dlnn_exec * e, int output, const dlnn_tensor * grad,
     dlnn_status * st)
 {
   dlnn_graph *g = e->g;
@@ -771,6 +772,30 @@ dlnn_exec_backward (dlnn_exec * e, int output, const dlnn_tensor * grad,
       return ret;
   }
   return DLNN_OK;
+}
+
+/* The public entry points count the runs in progress (parallel.h). */
+dlnn_code
+dlnn_exec_forward (dlnn_exec * e, dlnn_status * st)
+{
+  dlnn_code r;
+
+  dlnn_par_run_enter ();
+  r = exec_forward (e, st);
+  dlnn_par_run_leave ();
+  return r;
+}
+
+dlnn_code
+dlnn_exec_backward (dlnn_exec * e, int output, const dlnn_tensor * grad,
+    dlnn_status * st)
+{
+  dlnn_code r;
+
+  dlnn_par_run_enter ();
+  r = exec_backward (e, output, grad, st);
+  dlnn_par_run_leave ();
+  return r;
 }
 
 size_t

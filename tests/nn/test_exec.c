@@ -2,8 +2,10 @@
  * accumulation, errors. */
 #include "dlnn/dlnn.h"
 #include "dlnn-test.h"
+#include "ops/parallel.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 static dlnn_tensor *
@@ -396,6 +398,75 @@ test_reshape_reuse (void)
   dlnn_graph_free (g);
 }
 
+/* Runs in progress (dlnn_exec_forward and _backward count them): while
+ * another one is in progress a loop runs serially in its caller's thread
+ * (two elements inferring at once keep a core each), and every exec call
+ * leaves the count as it found it, errors included. */
+typedef struct runs_check
+{
+  pthread_t caller;
+  int calls, on_caller;         /* atomic */
+  int64_t covered;              /* atomic */
+} runs_check;
+
+static void
+runs_part (void *arg, int64_t begin, int64_t end)
+{
+  runs_check *c = arg;
+
+  __atomic_add_fetch (&c->calls, 1, __ATOMIC_RELAXED);
+  if (pthread_equal (pthread_self (), c->caller))
+    __atomic_add_fetch (&c->on_caller, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&c->covered, end - begin, __ATOMIC_RELAXED);
+}
+
+static void
+test_concurrent_runs (void)
+{
+  dlnn_status st;
+  dlnn_rng r;
+  dlnn_graph *g;
+  dlnn_exec *e;
+  int64_t dims[4] = { 2, 2, 6, 6 };
+  int prev = dlnn_get_threads ();
+
+  dlnn_set_threads (2);
+  for (int others = 0; others < 2; others++) {
+    runs_check c = { pthread_self (), 0, 0, 0 };
+    dlnn_par_run_enter ();      /* this thread's run */
+    if (others)
+      dlnn_par_run_enter ();    /* another thread's */
+    dlnn_parallel_for (4096, 1, runs_part, &c);
+    CHECK_MSG (c.covered == 4096 && c.calls == (others ? 1 : 2)
+        && c.on_caller == 1, "%s other run: %d calls (%d in the caller), "
+        "%lld items", others ? "with an" : "without", c.calls, c.on_caller,
+        (long long) c.covered);
+    CHECK (dlnn_par_threads () == (others ? 1 : 2));
+    if (others)
+      dlnn_par_run_leave ();
+    dlnn_par_run_leave ();
+  }
+
+  dlnn_status_clear (&st);
+  dlnn_rng_seed (&r, 5);
+  g = build_residual (&r, &st);
+  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  CHECK (e != NULL);
+  if (e) {
+    CHECK_OK (dlnn_exec_reshape (e, 0, 4, dims, &st), &st);
+    CHECK_OK (dlnn_exec_forward (e, &st), &st);
+    /* an error inside: backward on an inference exec */
+    CHECK (dlnn_exec_backward (e, 0, NULL, &st) == DLNN_ERR_INVALID);
+    dlnn_exec_free (e);
+  }
+  dlnn_graph_free (g);
+  /* no run left counted: ours alone is not serialised */
+  dlnn_par_run_enter ();
+  CHECK (dlnn_par_threads () == 2);
+  dlnn_par_run_leave ();
+  dlnn_set_threads (prev);
+}
+
 int
 main (void)
 {
@@ -405,5 +476,6 @@ main (void)
   DLNN_RUN (test_errors);
   DLNN_RUN (test_dynamic_spatial);
   DLNN_RUN (test_reshape_reuse);
+  DLNN_RUN (test_concurrent_runs);
   return dlnn_test_summary ();
 }

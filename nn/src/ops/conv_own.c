@@ -266,7 +266,7 @@ dlnn_conv_direct_forward (const conv_geom * g, const float *x,
     float *ws)
 {
   const dlnn_win2d *wg = &g->w;
-  int threads = dlnn_get_threads ();
+  int threads = dlnn_par_threads ();
   int64_t *off = (int64_t *) ws;
   float *t = ws + off_floats (g);
   direct_geom d;
@@ -325,7 +325,7 @@ void
 dlnn_conv_own_gemm_forward (const conv_geom * g, const float *x,
     const float *w, const float *bias, const dlnn_fused_act * act, float *y)
 {
-  int threads = dlnn_get_threads ();
+  int threads = dlnn_par_threads ();
   int fused = 0;
 
   for (int64_t ni = 0; ni < g->n; ni++)

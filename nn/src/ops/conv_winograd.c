@@ -347,7 +347,7 @@ dlnn_conv_winograd_forward (const conv_geom * g, int64_t nb,
     size_t ws_floats)
 {
   wino_job j;
-  int threads = dlnn_get_threads ();
+  int threads = dlnn_par_threads ();
 
   memset (&j, 0, sizeof (j));
   j.g = g;

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -166,6 +167,33 @@ ensure_workers (pool * p, int want)
   return p->n_workers + 1 < want ? p->n_workers + 1 : want;
 }
 
+static atomic_int runs;
+
+void
+dlnn_par_run_enter (void)
+{
+  atomic_fetch_add_explicit (&runs, 1, memory_order_relaxed);
+}
+
+void
+dlnn_par_run_leave (void)
+{
+  atomic_fetch_sub_explicit (&runs, 1, memory_order_relaxed);
+}
+
+/* Whether another run than the caller's is in progress. */
+static int
+others_run (void)
+{
+  return atomic_load_explicit (&runs, memory_order_relaxed) > 1;
+}
+
+int
+dlnn_par_threads (void)
+{
+  return others_run () ? 1 : dlnn_get_threads ();
+}
+
 void
 dlnn_parallel_for (int64_t n, int64_t grain, dlnn_par_fn fn, void *arg)
 {
@@ -183,7 +211,7 @@ dlnn_parallel_for (int64_t n, int64_t grain, dlnn_par_fn fn, void *arg)
     parts = threads;
   if (parts > POOL_MAX_THREADS)
     parts = POOL_MAX_THREADS;
-  if (parts < 2 || pthread_mutex_trylock (&p->busy) != 0) {
+  if (parts < 2 || others_run () || pthread_mutex_trylock (&p->busy) != 0) {
     fn (arg, 0, n);
     return;
   }
@@ -366,7 +394,8 @@ dlnn_parallel_steps (int64_t steps, int parts, dlnn_step_fn fn, void *arg,
     dlnn_steps_stat * stat, int64_t key)
 {
   steps_job j;
-  int threads = dlnn_get_threads (), split = parts > 1 && threads > 1;
+  int threads = dlnn_get_threads ();
+  int split = parts > 1 && threads > 1 && !others_run ();
   int probe = 0;
   dlnn_steps_entry *e = stat && split ? steps_entry (stat, key) : NULL;
   int64_t t0;
