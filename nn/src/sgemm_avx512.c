@@ -291,6 +291,20 @@ kernel (int nv, int nr, int ta, int64_t kc, const float *restrict a,
     store_row (c + 5 * ldc, c5, nv, last, sm, 5);
 }
 
+/* The instances of a kernel template: MAKE (nv, nr, x) for vector counts
+ * 1-4, row counts 2, 4, 6 and a flag x (0, 1), and their table
+ * [x][ROWS_INDEX (nr)][nv - 1] of the functions PFX##nv##_##nr##_##x. */
+#define KERNEL_NV(MAKE, nr, x) MAKE (1, nr, x) MAKE (2, nr, x) \
+  MAKE (3, nr, x) MAKE (4, nr, x)
+#define KERNEL_ALL(MAKE) KERNEL_NV (MAKE, 2, 0) KERNEL_NV (MAKE, 4, 0) \
+  KERNEL_NV (MAKE, 6, 0) KERNEL_NV (MAKE, 2, 1) KERNEL_NV (MAKE, 4, 1) \
+  KERNEL_NV (MAKE, 6, 1)
+#define KERNEL_ROW(PFX, nr, x) {PFX##1_##nr##_##x, PFX##2_##nr##_##x, \
+  PFX##3_##nr##_##x, PFX##4_##nr##_##x}
+#define KERNEL_TABLE(PFX) { \
+  {KERNEL_ROW (PFX, 2, 0), KERNEL_ROW (PFX, 4, 0), KERNEL_ROW (PFX, 6, 0)}, \
+  {KERNEL_ROW (PFX, 2, 1), KERNEL_ROW (PFX, 4, 1), KERNEL_ROW (PFX, 6, 1)} }
+
 /* One instance per vector count, row count and layout of A, so that the
  * loops over nv unroll. */
 #define KERNEL_INSTANCE(nv, nr, ta) \
@@ -301,33 +315,15 @@ kernel_##nv##_##nr##_##ta (int64_t kc, const float *a, int64_t lda, \
 { \
   kernel (nv, nr, ta, kc, a, lda, bp, c, ldc, mr, last, sm); \
 }
-#define KERNEL_INSTANCES(nr, ta) KERNEL_INSTANCE (1, nr, ta) \
-  KERNEL_INSTANCE (2, nr, ta) KERNEL_INSTANCE (3, nr, ta) \
-  KERNEL_INSTANCE (4, nr, ta)
-KERNEL_INSTANCES (2, 0)
-KERNEL_INSTANCES (4, 0)
-KERNEL_INSTANCES (6, 0)
-KERNEL_INSTANCES (2, 1)
-KERNEL_INSTANCES (4, 1)
-KERNEL_INSTANCES (6, 1)
-#undef KERNEL_INSTANCES
+KERNEL_ALL (KERNEL_INSTANCE)
 #undef KERNEL_INSTANCE
 
 typedef void (*kernel_fn) (int64_t kc, const float *a, int64_t lda,
     const float *bp, float *c, int64_t ldc, int mr, __mmask16 last,
     const store_mode * sm);
 
-#define KERNEL_ROW_TABLE(nr, ta) \
-  {kernel_1_##nr##_##ta, kernel_2_##nr##_##ta, kernel_3_##nr##_##ta, \
-   kernel_4_##nr##_##ta}
 /* [ta][ROWS_INDEX (mr)][nv - 1] */
-static const kernel_fn kernels[2][3][4] = {
-  {KERNEL_ROW_TABLE (2, 0), KERNEL_ROW_TABLE (4, 0),
-      KERNEL_ROW_TABLE (6, 0)},
-  {KERNEL_ROW_TABLE (2, 1), KERNEL_ROW_TABLE (4, 1),
-      KERNEL_ROW_TABLE (6, 1)},
-};
-#undef KERNEL_ROW_TABLE
+static const kernel_fn kernels[2][3][4] = KERNEL_TABLE (kernel_);
 
 /* Stores one value of column @c (row @r of the block) like store_row. */
 static inline __attribute__((always_inline)) void
@@ -615,16 +611,7 @@ kernel_ind_##nv##_##nr##_##silu (int64_t k, const float *a, int64_t lda, \
 { \
   kernel_ind (nv, nr, silu, k, a, lda, b, off, c, ldc, mr, ic, ep, row); \
 }
-#define KERNEL_IND_INSTANCES(nr, silu) KERNEL_IND_INSTANCE (1, nr, silu) \
-  KERNEL_IND_INSTANCE (2, nr, silu) KERNEL_IND_INSTANCE (3, nr, silu) \
-  KERNEL_IND_INSTANCE (4, nr, silu)
-KERNEL_IND_INSTANCES (2, 0)
-KERNEL_IND_INSTANCES (4, 0)
-KERNEL_IND_INSTANCES (6, 0)
-KERNEL_IND_INSTANCES (2, 1)
-KERNEL_IND_INSTANCES (4, 1)
-KERNEL_IND_INSTANCES (6, 1)
-#undef KERNEL_IND_INSTANCES
+KERNEL_ALL (KERNEL_IND_INSTANCE)
 #undef KERNEL_IND_INSTANCE
 
 typedef void (*kernel_ind_fn) (int64_t k, const float *a, int64_t lda,
@@ -632,17 +619,8 @@ typedef void (*kernel_ind_fn) (int64_t k, const float *a, int64_t lda,
     int64_t ldc, int mr, const ind_cols * ic,
     const dlnn_gemm_epilogue * ep, int64_t row);
 
-#define KERNEL_IND_ROW_TABLE(nr, silu) \
-  {kernel_ind_1_##nr##_##silu, kernel_ind_2_##nr##_##silu, \
-   kernel_ind_3_##nr##_##silu, kernel_ind_4_##nr##_##silu}
 /* [SiLU][ROWS_INDEX (mr)][nv - 1] */
-static const kernel_ind_fn kernels_ind[2][3][4] = {
-  {KERNEL_IND_ROW_TABLE (2, 0), KERNEL_IND_ROW_TABLE (4, 0),
-      KERNEL_IND_ROW_TABLE (6, 0)},
-  {KERNEL_IND_ROW_TABLE (2, 1), KERNEL_IND_ROW_TABLE (4, 1),
-      KERNEL_IND_ROW_TABLE (6, 1)},
-};
-#undef KERNEL_IND_ROW_TABLE
+static const kernel_ind_fn kernels_ind[2][3][4] = KERNEL_TABLE (kernel_ind_);
 
 /* C column of virtual column j. */
 static inline int64_t
