@@ -77,6 +77,22 @@ def rms (x):
   return float (np.sqrt (np.mean (x ** 2) + 1e-20))
 
 
+def model_figure (metrics):
+  """What the model's dl.metrics say of it on validation: its clip macro
+  F1, or for a model trained on train + val (tune-tag-thresholds.py
+  --into) the validation stream figures of the train-only model that
+  chose its thresholds."""
+  if "val_macro_f1" in metrics:
+    return "validation macro F1 %.3f" % metrics["val_macro_f1"]
+  if "valstream_macro_f1_of" in metrics:
+    return ("trained on train + val; its thresholds' train-only model %s: "
+            "validation stream macro F1 %.3f, boundary error %.3f s" % (
+                metrics.get ("thresholds_of", "?"),
+                metrics["valstream_macro_f1_of"],
+                metrics.get ("valstream_boundary_error_s_of", float ("nan"))))
+  return "validation macro F1 n/a"
+
+
 def compose (corpus, seed, stream="bench"):
   """The stream of STREAM.tsv's recordings: a random 4-8 s excerpt of
   every file (a row's tag may be several, "applause,music"), its speech
@@ -334,10 +350,9 @@ def markdown (args, meta, stream_line, res, macro, mbe, n_err, wall, dur):
        "Machine: %s, %d logical CPUs, %s  " % (cpu, os.cpu_count () or 0,
                                                 platform.platform ()),
        "Load average at the end: %.2f %.2f %.2f (shared machine)  " % la,
-       "Model: `%s` (validation macro F1 %s)  " % (
+       "Model: `%s` (%s)  " % (
            os.path.relpath (os.path.abspath (args.model), os.getcwd ()),
-           "%.3f" % metrics["val_macro_f1"] if "val_macro_f1" in metrics
-           else "n/a"),
+           model_figure (metrics)),
        "Stream: %s" % stream_line, "",
        "| tag | precision | recall | F1 | seconds |",
        "| --- | ---: | ---: | ---: | ---: |"]
