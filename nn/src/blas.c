@@ -81,7 +81,7 @@ gemv (int trans, int rows, int cols, float alpha, const float *a, int lda,
   gemv_job j = { trans, rows, cols, lda, incx, incy, alpha, beta, a, x, y };
   int64_t outs = trans ? cols : rows, other = trans ? rows : cols;
 
-  if (dlnn_sgemm_own () && dlnn_get_threads () > 1)
+  if (dlnn_sgemm_own () && dlnn_par_threads () > 1)
     /* parts of at least 64 outputs and GEMV_PART_MACS multiply-adds */
     dlnn_parallel_for (outs, 64 + GEMV_PART_MACS / (other ? other : 1),
         gemv_part, &j);

@@ -181,24 +181,18 @@ dlnn_par_run_leave (void)
   atomic_fetch_sub_explicit (&runs, 1, memory_order_relaxed);
 }
 
-/* Whether another run than the caller's is in progress. */
-static int
-others_run (void)
-{
-  return atomic_load_explicit (&runs, memory_order_relaxed) > 1;
-}
-
 int
 dlnn_par_threads (void)
 {
-  return others_run () ? 1 : dlnn_get_threads ();
+  return atomic_load_explicit (&runs, memory_order_relaxed) > 1 ? 1
+      : dlnn_get_threads ();
 }
 
 void
 dlnn_parallel_for (int64_t n, int64_t grain, dlnn_par_fn fn, void *arg)
 {
   pool *p = &the_pool;
-  int threads = dlnn_get_threads ();
+  int threads = dlnn_par_threads ();
   int64_t parts;
   int woken;
 
@@ -211,7 +205,7 @@ dlnn_parallel_for (int64_t n, int64_t grain, dlnn_par_fn fn, void *arg)
     parts = threads;
   if (parts > POOL_MAX_THREADS)
     parts = POOL_MAX_THREADS;
-  if (parts < 2 || others_run () || pthread_mutex_trylock (&p->busy) != 0) {
+  if (parts < 2 || pthread_mutex_trylock (&p->busy) != 0) {
     fn (arg, 0, n);
     return;
   }
@@ -394,8 +388,7 @@ dlnn_parallel_steps (int64_t steps, int parts, dlnn_step_fn fn, void *arg,
     dlnn_steps_stat * stat, int64_t key)
 {
   steps_job j;
-  int threads = dlnn_get_threads ();
-  int split = parts > 1 && threads > 1 && !others_run ();
+  int threads = dlnn_par_threads (), split = parts > 1 && threads > 1;
   int probe = 0;
   dlnn_steps_entry *e = stat && split ? steps_entry (stat, key) : NULL;
   int64_t t0;

@@ -14,7 +14,7 @@
 typedef void (*dlnn_par_fn) (void *arg, int64_t begin, int64_t end);
 
 /* Calls fn (arg, begin, end) on contiguous ranges covering [0, n), split
- * into at most dlnn_get_threads() ranges of at least @grain items; the
+ * into at most dlnn_par_threads() ranges of at least @grain items; the
  * calling thread runs the first range and returns when all are done. Runs
  * serially (one call over [0, n)) when there is one thread, n < 2 * grain,
  * the pool is in use by another caller (or a nested call), or its threads
