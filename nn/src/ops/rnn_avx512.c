@@ -177,13 +177,7 @@ v_exp (__m512 x)
   r = _mm512_fnmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_HI), x);
   r = _mm512_fnmadd_ps (n, _mm512_set1_ps (DLNN_EXP_LN2_LO), r);
   r2 = _mm512_mul_ps (r, r);
-  p = _mm512_set1_ps (DLNN_EXP_C6);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C5));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C4));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C3));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C2));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (DLNN_EXP_C1));
-  p = _mm512_fmadd_ps (p, r2, r);
+  p = DLNN_EXP_POLY (_mm512_fmadd_ps, _mm512_set1_ps, r, r2);
   p = _mm512_add_ps (p, _mm512_set1_ps (1.0f));
   return _mm512_scalef_ps (p, n);
 }

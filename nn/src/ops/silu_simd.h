@@ -74,13 +74,7 @@ dlnn_silu_avx2 (__m256 x)
   r = _mm256_fnmadd_ps (n, _mm256_set1_ps (DLNN_EXP_LN2_HI), t);
   r = _mm256_fnmadd_ps (n, _mm256_set1_ps (DLNN_EXP_LN2_LO), r);
   r2 = _mm256_mul_ps (r, r);
-  p = _mm256_set1_ps (DLNN_EXP_C6);
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C5));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C4));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C3));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C2));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (DLNN_EXP_C1));
-  p = _mm256_fmadd_ps (p, r2, r);
+  p = DLNN_EXP_POLY (_mm256_fmadd_ps, _mm256_set1_ps, r, r2);
   p = _mm256_add_ps (p, one);
   /* 2^n for n in [-126, 0] from the exponent bits */
   bits = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n),

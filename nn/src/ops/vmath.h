@@ -31,6 +31,17 @@
 #define DLNN_EXP_C2 1.6666665459e-1f
 #define DLNN_EXP_C1 5.0000001201e-1f
 
+/* The vector kernels' polynomial part of exp: with r the reduced
+ * argument and r2 = r * r, r + r2 * (C1 + r * (C2 + ... + r * C6)) (add
+ * 1 and scale by 2^n for exp), Horner with FMA (a * b + c) and SET1 the
+ * vector type's fused multiply-add and broadcast: _mm512_fmadd_ps /
+ * _mm512_set1_ps, _mm256_fmadd_ps / _mm256_set1_ps. */
+#define DLNN_EXP_POLY(FMA, SET1, r, r2) \
+  FMA (FMA (FMA (FMA (FMA (FMA (SET1 (DLNN_EXP_C6), (r), \
+                      SET1 (DLNN_EXP_C5)), (r), SET1 (DLNN_EXP_C4)), (r), \
+              SET1 (DLNN_EXP_C3)), (r), SET1 (DLNN_EXP_C2)), (r), \
+      SET1 (DLNN_EXP_C1)), (r2), (r))
+
 typedef union dlnn_fbits
 {
   float f;
