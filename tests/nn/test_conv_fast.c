@@ -2,9 +2,13 @@
  * kernels of conv_kernels.c) against a naive direct convolution written
  * here: the Winograd kernel on its own, and the Conv op through dlnn_exec
  * (inference uses the cached Winograd filter; a graph planned for training
- * does not, so weights changed by training are seen). */
+ * does not, so weights changed by training are seen), and the
+ * channel-vector direct kernel (conv_chv.c) on its own and through
+ * dlnn_exec. */
 #include "ops-harness.h"
 #include "ops/conv-private.h"
+#include "ops/fused_act.h"
+#include "sgemm.h"
 #include "dlnn/exec.h"
 
 #include <math.h>
@@ -49,8 +53,10 @@ rel_err (const float *y, const float *ref, int64_t size)
   double e = 0.0, r = 0.0;
   for (int64_t i = 0; i < size; i++) {
     double a = fabs ((double) y[i] - ref[i]);
-    if (!(a <= e))
-      e = a;                    /* NaN propagates as a failure */
+    if (isnan (a))
+      return NAN;               /* a failure whatever comes after */
+    if (a > e)
+      e = a;
     if (fabs (ref[i]) > r)
       r = fabs (ref[i]);
   }
@@ -298,6 +304,165 @@ test_depthwise_exec (void)
   }
 }
 
+/* c, m, h, w, k, stride, pad */
+static const int64_t chv_cases[][7] = {
+  {3, 64, 23, 31, 3, 2, 0},     /* a stem: four stride phases */
+  {16, 64, 15, 15, 3, 1, 1},
+  {5, 40, 9, 29, 3, 1, 1},      /* 40 filters: a block of 8; tiles 10 10 9 */
+  {4, 17, 12, 40, 5, 2, 2},     /* 17 filters, 5x5 stride 2 */
+  {3, 33, 20, 20, 7, 2, 3},     /* 7x7 stride 2, a block of 1 filter */
+  {2, 16, 3, 3, 3, 1, 1},       /* one 3-pixel tile per row */
+  {6, 96, 6, 60, 3, 1, 1},      /* 60 = 4 x 15 -> 5 tiles of 12 */
+};
+
+/* The geometry conv.c would give these shapes (one group, dilation 1). */
+static void
+chv_geom (conv_geom * g, int64_t n, const int64_t * k)
+{
+  memset (g, 0, sizeof (*g));
+  g->w.ih = k[2];
+  g->w.iw = k[3];
+  g->w.kh = g->w.kw = k[4];
+  g->w.sh = g->w.sw = k[5];
+  g->w.dh = g->w.dw = 1;
+  g->w.pt = g->w.pl = g->w.pb = g->w.pr = k[6];
+  g->w.oh = (k[2] + 2 * k[6] - k[4]) / k[5] + 1;
+  g->w.ow = (k[3] + 2 * k[6] - k[4]) / k[5] + 1;
+  g->n = n;
+  g->c = g->cg = k[0];
+  g->m = g->mg = k[1];
+  g->group = 1;
+  g->hw = k[2] * k[3];
+  g->ohw = g->w.oh * g->w.ow;
+  g->kc = g->krows = k[0] * k[4] * k[4];
+}
+
+/* The kernel through dlnn_conv_direct_forward, for every case, without
+ * and with a bias, with no activation, ReLU and Clip, and every output
+ * width from 1 to 16 (each tile width), against the naive conv. */
+static void
+test_chv_kernel (void)
+{
+  static const dlnn_fused_act acts[] = {
+    {DLNN_FUSED_NONE, 0.0f, 0.0f}, {DLNN_FUSED_RELU, 0.0f, 0.0f},
+    {DLNN_FUSED_CLIP, -0.5f, 0.75f},
+  };
+  int64_t widths[sizeof (chv_cases) / sizeof (chv_cases[0]) + 16][7];
+  size_t nc = 0;
+
+  if (!dlnn_conv_chv_usable () || !dlnn_sgemm_own ()) {
+    printf ("SKIP test_chv_kernel: needs AVX-512 (F, VL, DQ, BW)\n");
+    return;
+  }
+  for (size_t i = 0; i < sizeof (chv_cases) / sizeof (chv_cases[0]); i++)
+    memcpy (widths[nc++], chv_cases[i], sizeof (chv_cases[0]));
+  for (int64_t ow = 1; ow <= 16; ow++) {
+    const int64_t k[7] = { 3, 24 + ow, 4, ow, 3, 1, 1 };
+    memcpy (widths[nc++], k, sizeof (k));
+  }
+  for (size_t ci = 0; ci < nc; ci++) {
+    const int64_t *k = widths[ci];
+    int64_t n = ci == 1 ? 2 : 1;
+    conv_geom g;
+    dlnn_tensor *x, *w, *b;
+    float *y, *ref, *ws, *wp;
+    size_t wsz, ysz;
+
+    chv_geom (&g, n, k);
+    CHECK (dlnn_conv_direct_eligible (&g));
+    x = oc_rand (4, D (n, k[0], k[2], k[3]), 1.0f);
+    w = oc_rand (4, D (k[1], k[0], k[4], k[4]), 0.3f);
+    b = oc_rand (1, D (k[1]), 1.0f);
+    ysz = (size_t) (n * k[1] * g.ohw);
+    wsz = dlnn_conv_direct_workspace (&g);
+    y = malloc (sizeof (float) * ysz);
+    ref = malloc (sizeof (float) * ysz);
+    ws = malloc (sizeof (float) * wsz);
+    wp = aligned_alloc (64, sizeof (float) * (size_t)
+        ((dlnn_conv_chv_packed_floats (k[1], g.kc) + 15) & ~15));
+    dlnn_conv_chv_pack (w->data, k[1], g.kc, wp);
+    for (int bias = 0; bias < 2; bias++)
+      for (size_t ai = 0; ai < sizeof (acts) / sizeof (acts[0]); ai++) {
+        const dlnn_fused_act *a = &acts[ai];
+        double e;
+
+        for (size_t i = 0; i < ysz; i++)
+          y[i] = NAN;
+        dlnn_conv_direct_forward (&g, x->data, w->data,
+            bias ? b->data : NULL, a, y, ws, wp);
+        naive_conv (x->data, w->data, bias ? b->data : NULL, ref, n, k[0],
+            k[1], 1, k[2], k[3], k[4], k[4], k[5], 1, k[6], k[6], g.w.oh,
+            g.w.ow);
+        for (size_t i = 0; i < ysz; i++) {
+          float lo = a->kind == DLNN_FUSED_NONE ? -INFINITY : a->lo;
+          float hi = a->kind == DLNN_FUSED_CLIP ? a->hi : INFINITY;
+          ref[i] = ref[i] < lo ? lo : ref[i] > hi ? hi : ref[i];
+        }
+        e = rel_err (y, ref, (int64_t) ysz);
+        CHECK_MSG (e <= 1e-5, "case %zu (c %lld m %lld %lldx%lld k %lld "
+            "s %lld), bias %d, act %zu: relative error %g", ci,
+            (long long) k[0], (long long) k[1], (long long) k[2],
+            (long long) k[3], (long long) k[4], (long long) k[5], bias, ai,
+            e);
+      }
+    free (wp);
+    free (ws);
+    free (y);
+    free (ref);
+    dlnn_tensor_free (x);
+    dlnn_tensor_free (w);
+    dlnn_tensor_free (b);
+  }
+}
+
+/* Through dlnn_exec, a stem-like layer (3 -> 64 channels, stride 2,
+ * which dlnn_conv_chv_chosen takes): inference packs the weights once
+ * and runs the kernel; a training plan turns the packed copy off for good, so an
+ * inference exec then sees weights rewritten in place. */
+static void
+test_chv_exec (void)
+{
+  dlnn_status st;
+  dlnn_tensor *w, *b, *x = oc_rand (4, D (1, 3, 23, 31), 1.0f);
+  dlnn_graph *g = conv_graph (3, 64, 3, 1, 2, 0, 23, 31, &w, &b);
+  dlnn_exec *e;
+  double err;
+  int usable = dlnn_conv_chv_usable () && dlnn_sgemm_own ();
+
+  if (!g) {
+    CHECK (g != NULL);
+    return;
+  }
+  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
+  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
+  CHECK_MSG (err <= 1e-5, "first forward: relative error %g", err);
+  CHECK (dlnn_conv_chv_cached (&g->nodes[0]) == usable);
+  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
+  CHECK_MSG (err <= 1e-5, "second forward: relative error %g", err);
+  dlnn_exec_free (e);
+
+  e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
+  CHECK_OK (dlnn_exec_reshape (e, 0, 4, x->dims, &st), &st);
+  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
+  dlnn_exec_free (e);
+  {
+    dlnn_tensor *wt = g->values[dlnn_graph_find_value (g, "w")].init;
+    for (int64_t i = 0; i < wt->size; i++)
+      wt->data[i] = w->data[i] = -0.5f * w->data[i] + 0.01f;
+  }
+  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
+  CHECK_MSG (err <= 1e-5, "after training plan: relative error %g", err);
+  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
+  dlnn_exec_free (e);
+
+  dlnn_graph_free (g);
+  dlnn_tensor_free (w);
+  dlnn_tensor_free (b);
+  dlnn_tensor_free (x);
+}
+
 int
 main (void)
 {
@@ -305,5 +470,7 @@ main (void)
   DLNN_RUN (test_winograd_kernel);
   DLNN_RUN (test_winograd_exec);
   DLNN_RUN (test_depthwise_exec);
+  DLNN_RUN (test_chv_kernel);
+  DLNN_RUN (test_chv_exec);
   return dlnn_test_summary ();
 }

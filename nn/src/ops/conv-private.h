@@ -92,7 +92,33 @@ int dlnn_conv_direct_chosen (const conv_geom * g);
 size_t dlnn_conv_direct_workspace (const conv_geom * g);
 void dlnn_conv_direct_forward (const conv_geom * g, const float *x,
     const float *w, const float *b, const struct dlnn_fused_act *act,
-    float *y, float *ws);
+    float *y, float *ws, const float *wchv);
+
+/* The direct way with the output channels in the vector (conv_chv.c),
+ * for a kernel larger than 1x1, one group, no fused activation or a
+ * clamp (ReLU, Clip): dlnn_conv_direct_forward takes the weights packed
+ * by dlnn_conv_chv_pack (@wchv, dlnn_conv_chv_packed_floats (M, K)
+ * floats) and runs dlnn_conv_chv_forward on its planes. */
+typedef struct dlnn_conv_chv
+{
+  const float *planes;          /* the direct path's planes */
+  const int64_t *off;           /* k offsets of the taps in them */
+  int64_t k, wq, oh, ow, m;     /* taps, plane row, output rows / cols, filters */
+  const float *wp, *bias;       /* packed weights; bias or NULL */
+  int clamp;                    /* min (max (x, lo), hi) after the bias */
+  float lo, hi;
+  float *y;                     /* filter 0's output plane */
+  int64_t ldc;                  /* floats between output planes */
+} dlnn_conv_chv;
+
+int dlnn_conv_chv_usable (void);
+int dlnn_conv_chv_chosen (const conv_geom * g,
+    const struct dlnn_fused_act *act);
+int64_t dlnn_conv_chv_packed_floats (int64_t m, int64_t k);
+void dlnn_conv_chv_pack (const float *w, int64_t m, int64_t k, float *wp);
+void dlnn_conv_chv_forward (dlnn_conv_chv * c);
+/* Whether Conv node @n holds its weights packed for it (conv.c; tests). */
+int dlnn_conv_chv_cached (const dlnn_node * n);
 void dlnn_conv_own_gemm_forward (const conv_geom * g, const float *x,
     const float *w, const float *b, const struct dlnn_fused_act *act,
     float *y);

@@ -52,6 +52,8 @@ typedef struct conv_priv
   atomic_int wino_state;
   const float *wino_src;        /* the weight parameter's data */
   float *wino_u;                /* 16 x M x C, in this allocation */
+  atomic_int chv_state;         /* the same states, for chv_w */
+  float *chv_w;                 /* weights packed for conv_chv.c, here too */
 } conv_priv;
 
 /* Whether node @n may use a cached Winograd filter: its weights are a
@@ -82,11 +84,42 @@ wino_cache_size (const dlnn_graph * g, const dlnn_node * n,
   return 16 * w->dims[0] * w->dims[1];
 }
 
+/* Floats of node @n's weights packed for the channel-vector kernel
+ * (conv_chv.c), when it may use them: a float parameter of one group
+ * whose kernel is larger than 1x1; else 0. Like the Winograd cache it is
+ * allocated at init and written only if the kernel runs. */
+static int64_t
+chv_cache_size (const dlnn_graph * g, const dlnn_node * n, int64_t group)
+{
+  const dlnn_value *v;
+  const dlnn_tensor *w;
+  int64_t k = 1;
+
+  if (group != 1 || n->inputs[1] < 0 || !dlnn_conv_chv_usable ())
+    return 0;
+  v = &g->values[n->inputs[1]];
+  w = v->init;
+  if (v->kind != DLNN_VALUE_PARAM || !w || w->dtype != DLNN_FLOAT32
+      || !w->data || w->ndim < 3 || w->ndim > 4)
+    return 0;
+  for (int i = 2; i < w->ndim; i++)
+    k *= w->dims[i];
+  if (k < 2)
+    return 0;
+  return dlnn_conv_chv_packed_floats (w->dims[0], k * w->dims[1]);
+}
+
+static float *
+align64 (void *p)
+{
+  return (float *) (((uintptr_t) p + 63) & ~(uintptr_t) 63);
+}
+
 static dlnn_code
 conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
 {
   dlnn_window_attrs wa;
-  int64_t group, cache;
+  int64_t group, cache, chv;
   conv_priv *p;
   dlnn_code c;
 
@@ -98,8 +131,10 @@ conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
     return dlnn_op_error (n, st, DLNN_ERR_INVALID,
         "group=%lld must be positive", (long long) group);
   cache = wino_cache_size (g, n, &wa, group);
+  chv = chv_cache_size (g, n, group);
   p = dlnn_op_priv_new_tail (n, sizeof (conv_priv), (cache ? 64 : 0)
-      + (size_t) cache * sizeof (float), st);
+      + (size_t) cache * sizeof (float) + (chv ? 64 : 0)
+      + (size_t) chv * sizeof (float), st);
   if (!p)
     return DLNN_ERR_NOMEM;
   p->wa = wa;
@@ -107,11 +142,13 @@ conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
   if ((c = dlnn_fused_act_parse (n, &p->act, st)) != DLNN_OK)
     return c;
   atomic_init (&p->wino_state, cache ? WINO_EMPTY : WINO_NONE);
-  if (cache) {
-    uintptr_t a = (uintptr_t) (p + 1);
-    p->wino_u = (float *) ((a + 63) & ~(uintptr_t) 63);
+  atomic_init (&p->chv_state, chv ? WINO_EMPTY : WINO_NONE);
+  if (cache || chv)
     p->wino_src = g->values[n->inputs[1]].init->data;
-  }
+  if (cache)
+    p->wino_u = align64 (p + 1);
+  if (chv)
+    p->chv_w = align64 (cache ? p->wino_u + cache : (float *) (p + 1));
   return DLNN_OK;
 }
 
@@ -122,6 +159,15 @@ dlnn_conv_winograd_cached (const dlnn_node * n)
 
   return p && p->wino_u
       && atomic_load ((atomic_int *) & p->wino_state) == WINO_READY;
+}
+
+int
+dlnn_conv_chv_cached (const dlnn_node * n)
+{
+  const conv_priv *p = n->priv;
+
+  return p && p->chv_w
+      && atomic_load ((atomic_int *) & p->chv_state) == WINO_READY;
 }
 
 /* Fewest 2x2 output tiles per image for which the cached Winograd path
@@ -167,23 +213,61 @@ wino_plan (const dlnn_node * n, const conv_geom * g, int64_t * nb)
   return dlnn_conv_winograd_workspace (g, *nb);
 }
 
+/* Whether a cache made from the weight parameter @src, in state @state,
+ * is ready for weights @w: 1 ready, 0 not; -1 when this caller has just
+ * claimed it (EMPTY -> BUSY), to fill it and call cache_done. */
+static int
+cache_claim (atomic_int * state, const float *src, const float *w)
+{
+  int s = atomic_load (state);
+
+  if (w != src)
+    return 0;
+  if (s == WINO_READY)
+    return 1;
+  if (s != WINO_EMPTY || !atomic_compare_exchange_strong (state, &s,
+          WINO_BUSY))
+    return 0;
+  return -1;
+}
+
+/* BUSY -> READY unless training turned the cache off meanwhile. */
+static int
+cache_done (atomic_int * state)
+{
+  int s = WINO_BUSY;
+
+  return atomic_compare_exchange_strong (state, &s, WINO_READY);
+}
+
 /* Whether the cached transform of @w is ready, computing it if nobody
  * has yet. */
 static int
 wino_ready (conv_priv * p, const conv_geom * g, const float *w)
 {
-  int s = atomic_load (&p->wino_state);
+  int r = cache_claim (&p->wino_state, p->wino_src, w);
 
-  if (w != p->wino_src)
-    return 0;
-  if (s == WINO_READY)
-    return 1;
-  if (s != WINO_EMPTY
-      || !atomic_compare_exchange_strong (&p->wino_state, &s, WINO_BUSY))
-    return 0;
+  if (r >= 0)
+    return r;
   dlnn_conv_winograd_filter (w, g->m, g->c, p->wino_u);
-  s = WINO_BUSY;
-  return atomic_compare_exchange_strong (&p->wino_state, &s, WINO_READY);
+  return cache_done (&p->wino_state);
+}
+
+/* The packed weights for conv_chv.c when it runs node @n here (packing
+ * them if nobody has yet), else NULL. */
+static const float *
+chv_weights (conv_priv * p, const conv_geom * g, const float *w)
+{
+  int r;
+
+  if (!p->chv_w || !dlnn_conv_chv_chosen (g, &p->act))
+    return NULL;
+  r = cache_claim (&p->chv_state, p->wino_src, w);
+  if (r < 0) {
+    dlnn_conv_chv_pack (w, g->m, g->kc, p->chv_w);
+    r = cache_done (&p->chv_state);
+  }
+  return r ? p->chv_w : NULL;
 }
 
 static dlnn_code
@@ -300,6 +384,8 @@ conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
   if (training) {
     if (p->wino_u)
       atomic_store (&p->wino_state, WINO_OFF);
+    if (p->chv_w)
+      atomic_store (&p->chv_state, WINO_OFF);
     return dws;
   }
   wws = wino_plan (n, &g, &nb);
@@ -356,7 +442,8 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     if (dlnn_conv_direct_chosen (&g) && ctx->workspace
         && ctx->workspace_size >= dlnn_conv_direct_workspace (&g))
       dlnn_conv_direct_forward (&g, x, w, b ? b->data : NULL, act, y,
-          ctx->workspace);
+          ctx->workspace, ctx->training ? NULL : chv_weights (n->priv, &g,
+              w));
     else
       dlnn_conv_own_gemm_forward (&g, x, w, b ? b->data : NULL, act, y);
     return DLNN_OK;

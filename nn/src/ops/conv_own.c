@@ -263,7 +263,7 @@ own_epilogue (const dlnn_fused_act * act, const float *bias,
 void
 dlnn_conv_direct_forward (const conv_geom * g, const float *x,
     const float *w, const float *bias, const dlnn_fused_act * act, float *y,
-    float *ws)
+    float *ws, const float *wchv)
 {
   const dlnn_win2d *wg = &g->w;
   int threads = dlnn_par_threads ();
@@ -304,6 +304,17 @@ dlnn_conv_direct_forward (const conv_geom * g, const float *x,
       dlnn_gemm_epilogue ep;
       dlnn_gemm_indirect ind;
 
+      if (wchv && g->group == 1 && !d.inplace
+          && act->kind != DLNN_FUSED_SWISH) {
+        dlnn_conv_chv c = { t, off, g->kc, d.wq, wg->oh, wg->ow, g->m,
+          wchv, bias, act->kind != DLNN_FUSED_NONE,
+          act->kind == DLNN_FUSED_CLIP ? act->lo : 0.0f,
+          act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY, yg, g->ohw
+        };
+        dlnn_conv_chv_forward (&c);
+        fused = 1;
+        continue;
+      }
       fused = own_epilogue (act, bias ? bias + gi * g->mg : NULL, &ep);
       ind.b = d.inplace ? xi + gi * g->cg * g->hw : t + gi * g->cg * d.planes;
       ind.off = off;
