@@ -313,6 +313,8 @@ static const int64_t chv_cases[][7] = {
   {3, 33, 20, 20, 7, 2, 3},     /* 7x7 stride 2, a block of 1 filter */
   {2, 16, 3, 3, 3, 1, 1},       /* one 3-pixel tile per row */
   {6, 96, 6, 60, 3, 1, 1},      /* 60 = 4 x 15 -> 5 tiles of 12 */
+  {16, 64, 13, 15, 1, 1, 0},    /* pointwise: B is the input itself */
+  {40, 48, 3, 27, 1, 1, 0},
 };
 
 /* The geometry conv.c would give these shapes (one group, dilation 1). */
@@ -335,6 +337,7 @@ chv_geom (conv_geom * g, int64_t n, const int64_t * k)
   g->hw = k[2] * k[3];
   g->ohw = g->w.oh * g->w.ow;
   g->kc = g->krows = k[0] * k[4] * k[4];
+  g->pointwise = k[4] == 1 && k[5] == 1 && k[6] == 0;
 }
 
 /* The kernel through dlnn_conv_direct_forward, for every case, without

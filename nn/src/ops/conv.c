@@ -104,8 +104,6 @@ chv_cache_size (const dlnn_graph * g, const dlnn_node * n, int64_t group)
     return 0;
   for (int i = 2; i < w->ndim; i++)
     k *= w->dims[i];
-  if (k < 2)
-    return 0;
   return dlnn_conv_chv_packed_floats (w->dims[0], k * w->dims[1]);
 }
 
@@ -378,7 +376,8 @@ conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
     return 0;
   if (dlnn_conv_depthwise_fast_eligible (&g))
     return dlnn_conv_depthwise_fast_workspace (&g);
-  dws = dlnn_conv_direct_chosen (&g) ? dlnn_conv_direct_workspace (&g) : 0;
+  dws = dlnn_conv_direct_chosen (&g) || dlnn_conv_chv_chosen (&g, &p->act)
+      ? dlnn_conv_direct_workspace (&g) : 0;
   if (dws < g.ws)
     dws = g.ws;
   if (training) {
@@ -439,11 +438,12 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   }
   if (!g.depthwise && g.mg >= 4 && g.ohw >= 16 && dlnn_sgemm_own ()) {
     const dlnn_fused_act *act = &((conv_priv *) n->priv)->act;
-    if (dlnn_conv_direct_chosen (&g) && ctx->workspace
+    const float *wchv = ctx->training ? NULL : chv_weights (n->priv, &g, w);
+
+    if ((wchv || dlnn_conv_direct_chosen (&g)) && ctx->workspace
         && ctx->workspace_size >= dlnn_conv_direct_workspace (&g))
       dlnn_conv_direct_forward (&g, x, w, b ? b->data : NULL, act, y,
-          ctx->workspace, ctx->training ? NULL : chv_weights (n->priv, &g,
-              w));
+          ctx->workspace, wchv);
     else
       dlnn_conv_own_gemm_forward (&g, x, w, b ? b->data : NULL, act, y);
     return DLNN_OK;

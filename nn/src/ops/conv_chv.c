@@ -252,23 +252,43 @@ chv_env (void)
 int
 dlnn_conv_chv_chosen (const conv_geom * g, const dlnn_fused_act * act)
 {
+  int64_t mp;
   int env;
 
-  if (!dlnn_conv_chv_usable () || g->group != 1 || g->w.kh * g->w.kw < 2
-      || act->kind == DLNN_FUSED_SWISH || !dlnn_conv_direct_chosen (g))
+  if (!dlnn_conv_chv_usable () || g->group != 1
+      || act->kind == DLNN_FUSED_SWISH || !dlnn_conv_direct_eligible (g))
     return 0;
   env = chv_env ();
   if (env >= 0)
     return env;
-  /* Measured per node (dlnn_bench, 1 thread, DLNN_CONV_CHV=0 / 1):
-   * faster for squeezenet1_1's stem (K = 27, 0.245 -> 0.234 ms) and 3x3
-   * expand layers (K = 144 on 55x55, 0.244 -> 0.232 ms; K = 288 on
-   * 27x27, 0.240 -> 0.218 ms), cnn1d's 1-D layers (K = 200 and 320,
-   * 0.0137 -> 0.0109 ms); slower with K = 576 (resnet18 layer1, 64 -> 64
-   * on 56x56, 0.94 -> 0.98 ms), where a block's weights and the tile's
-   * input lines no longer fit in L1, and with filters to spare in the
-   * last block of 32 (shufflenet_v2's 24-filter stem). */
-  return g->kc <= 320 && (((g->m + 31) & ~(int64_t) 31) - g->m) * 8 <= g->m;
+  mp = (g->m + 31) & ~(int64_t) 31;
+  if ((mp - g->m) * 8 > g->m)
+    return 0;
+  /* Measured per node (dlnn_bench, 1 thread, medians of 4 interleaved
+   * runs with DLNN_CONV_CHV=0 / 1). Filters to spare in the last block
+   * of 32 cost their share (shufflenet_v2's 24-filter stem; squeezenet1_1's
+   * 16- and 48-filter squeeze layers: 0.035 -> 0.060 ms). Larger kernels:
+   * faster with up to 320 taps, squeezenet1_1's stem (K = 27, 0.245 ->
+   * 0.234 ms) and 3x3 expand layers (K = 144 on 55x55, 0.244 -> 0.232 ms;
+   * K = 288 on 27x27, 0.240 -> 0.218 ms), mobilenet_v2's stem (0.252 ->
+   * 0.202 ms), cnn1d's 1-D layers (K = 200 and 320, 0.0137 -> 0.0109
+   * ms); slower with K = 576 (resnet18 layer1, 64 -> 64 on 56x56, 0.94 ->
+   * 0.98 ms), where a block's weights and the tile's input lines no
+   * longer fit in L1. */
+  if (!g->pointwise)
+    return g->kc <= 320;
+  /* Pointwise: faster on maps 13 to 55 wide when the output stays in L2
+   * and the weights in about half of it (mobilenet_v2's 14x14 layers,
+   * 96 -> 576 and 576 -> 96: 0.105 -> 0.097 and 0.108 -> 0.097 ms;
+   * squeezenet1_1's 256 -> 32 squeeze on 27x27, 0.064 -> 0.050 ms, its
+   * 16 -> 64 expand on 55x55, 0.040 -> 0.036 ms). Slower on 7x7 maps (a
+   * tile of 7 pixels feeds 14 accumulators: mobilenet_v2's 320 -> 1280,
+   * 0.19 -> 0.35 ms), on outputs beyond L2, where each tile writes a
+   * part of a line in 32 planes (its 16 -> 96 on 112x112, 0.25 -> 0.47
+   * ms), and with 2 MB of weights (squeezenet1_1's classifier, 0.72 ->
+   * 0.74 ms). */
+  return g->w.ow >= 13 && g->w.ow <= 64 && g->m * g->ohw <= 262144
+      && g->kc * mp <= 131072;
 }
 
 void

@@ -304,9 +304,8 @@ dlnn_conv_direct_forward (const conv_geom * g, const float *x,
       dlnn_gemm_epilogue ep;
       dlnn_gemm_indirect ind;
 
-      if (wchv && g->group == 1 && !d.inplace
-          && act->kind != DLNN_FUSED_SWISH) {
-        dlnn_conv_chv c = { t, off, g->kc, d.wq, wg->oh, wg->ow, g->m,
+      if (wchv && g->group == 1 && act->kind != DLNN_FUSED_SWISH) {
+        dlnn_conv_chv c = { d.inplace ? xi : t, off, g->kc, d.wq, wg->oh, wg->ow, g->m,
           wchv, bias, act->kind != DLNN_FUSED_NONE,
           act->kind == DLNN_FUSED_CLIP ? act->lo : 0.0f,
           act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY, yg, g->ohw
