@@ -392,7 +392,7 @@ test_chv_kernel (void)
         for (size_t i = 0; i < ysz; i++)
           y[i] = NAN;
         dlnn_conv_direct_forward (&g, x->data, w->data,
-            bias ? b->data : NULL, a, y, ws, wp);
+            bias ? b->data : NULL, a, y, ws, wp, NULL);
         naive_conv (x->data, w->data, bias ? b->data : NULL, ref, n, k[0],
             k[1], 1, k[2], k[3], k[4], k[4], k[5], 1, k[6], k[6], g.w.oh,
             g.w.ow);

@@ -5,8 +5,12 @@
  * depthwise Conv that feeds only them, not into other Convs, not with
  * run-time Clip bounds, not when the Conv output is read twice. Values of
  * the optimised graph against a naive loop written here, and a training
- * exec on a fused Conv refuses backward. */
+ * exec on a fused Conv refuses backward. MaxPool (2x2 / 3x3, stride 2)
+ * into the 2-D Conv that feeds only it: the fused graph's output has the
+ * bits of the unfused one, through the channel-vector kernel's rings
+ * (conv_chv.c) or the full map. */
 #include "ops-harness.h"
+#include "ops/conv-private.h"
 #include "ops/fused_act.h"
 #include "dlnn/exec.h"
 
@@ -307,6 +311,91 @@ test_conv_act_opset6_and_training (void)
   dlnn_graph_free (g);
 }
 
+/* x -> Conv (stride, pad) [-> Relu] -> MaxPool (k, stride 2, pads, ceil)
+ * -> y, one case; @nan puts a NaN into the input. */
+typedef struct pool_case
+{
+  int64_t n, c, m, h, w, k, s, pad, relu, pk, ppad, ceil, nan;
+  int chv;                      /* expected to take the channel-vector way */
+} pool_case;
+
+static void
+test_conv_pool (void)
+{
+  static const pool_case cases[] = {
+    /* squeezenet1_1's stem and pool: 3x3/2, ReLU, 3x3/2 ceil */
+    {1, 3, 64, 47, 47, 3, 2, 0, 1, 3, 0, 1, 0, 1},
+    {2, 3, 64, 47, 45, 3, 2, 0, 1, 3, 0, 1, 0, 1},
+    /* resnet18's: 7x7/2 pad 3, ReLU, 3x3/2 pad 1 */
+    {1, 3, 64, 40, 36, 7, 2, 3, 1, 3, 1, 0, 0, 1},
+    /* an even map with ceil: the last window half outside */
+    {1, 4, 32, 24, 26, 3, 1, 1, 1, 3, 0, 1, 0, 1},
+    /* 2x2/2, no activation, a NaN in the input */
+    {1, 16, 32, 20, 21, 3, 1, 1, 0, 2, 0, 0, 1, 1},
+    {1, 5, 96, 13, 30, 3, 1, 1, 0, 3, 1, 1, 1, 1},
+    /* 40 filters: not the channel-vector way, the full map */
+    {1, 3, 40, 12, 12, 3, 1, 1, 1, 3, 0, 1, 0, 0},
+  };
+  int usable = dlnn_conv_chv_usable ();
+
+  for (size_t ci = 0; ci < sizeof (cases) / sizeof (cases[0]); ci++) {
+    const pool_case *k = &cases[ci];
+    dlnn_status st;
+    dlnn_graph *g = dlnn_graph_new ("convpool");
+    const char *cin[3] = { "x", "w", "b" }, *cout[1] = { "c" };
+    const char *rin[1] = { "c" }, *rout[1] = { "r" };
+    const char *pin[1] = { k->relu ? "r" : "c" }, *yout[1] = { "y" };
+    dlnn_tensor *x = oc_rand (4, D (k->n, k->c, k->h, k->w), 2.0f);
+    dlnn_tensor *y0, *y1;
+    int conv, pool;
+
+    if (k->nan)
+      x->data[x->size / 3] = NAN;
+    dlnn_graph_add_input (g, "x", 4, D (-1, k->c, k->h, k->w), &st);
+    add_param (g, "w", oc_rand (4, D (k->m, k->c, k->k, k->k), 0.4f));
+    add_param (g, "b", oc_rand (1, D (k->m), 1.0f));
+    conv = dlnn_graph_add_node (g, "Conv", "conv", 3, cin, 1, cout, &st);
+    dlnn_node_set_ints (g, conv, "pads", 4, D (k->pad, k->pad, k->pad,
+            k->pad));
+    dlnn_node_set_ints (g, conv, "strides", 2, D (k->s, k->s));
+    if (k->relu)
+      dlnn_graph_add_node (g, "Relu", "relu", 1, rin, 1, rout, &st);
+    pool = dlnn_graph_add_node (g, "MaxPool", "pool", 1, pin, 1, yout, &st);
+    dlnn_node_set_ints (g, pool, "kernel_shape", 2, D (k->pk, k->pk));
+    dlnn_node_set_ints (g, pool, "strides", 2, D (2, 2));
+    dlnn_node_set_ints (g, pool, "pads", 4, D (k->ppad, k->ppad, k->ppad,
+            k->ppad));
+    dlnn_node_set_int (g, pool, "ceil_mode", k->ceil);
+    dlnn_graph_add_output (g, "y", &st);
+    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+    y0 = oc_run_output (g, x, 0);
+    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+    CHECK_MSG (g->n_nodes == 1 && count_type (g, "Conv") == 1,
+        "case %zu: %d nodes", ci, g->n_nodes);
+    CHECK (dlnn_node_attr_int (&g->nodes[0], DLNN_FUSED_POOL_KERNEL, 0)
+        == k->pk);
+    y1 = oc_run_output (g, x, 0);
+    CHECK (y0 && y1);
+    if (y0 && y1) {
+      int64_t nan0 = 0;
+      CHECK (y0->size == y1->size);
+      for (int64_t i = 0; i < y0->size; i++)
+        nan0 += isnan (y0->data[i]);
+      CHECK_MSG (!k->nan || nan0 > 0, "case %zu: no NaN reached y", ci);
+      CHECK_MSG (memcmp (y0->data, y1->data, sizeof (float)
+              * (size_t) y0->size) == 0, "case %zu: fused output differs",
+          ci);
+    }
+    CHECK_MSG (dlnn_conv_chv_cached (&g->nodes[0]) == (usable && k->chv),
+        "case %zu: channel-vector way %d", ci,
+        dlnn_conv_chv_cached (&g->nodes[0]));
+    dlnn_tensor_free (y0);
+    dlnn_tensor_free (y1);
+    dlnn_tensor_free (x);
+    dlnn_graph_free (g);
+  }
+}
+
 int
 main (void)
 {
@@ -315,5 +404,8 @@ main (void)
   DLNN_RUN (test_silu_not_fused);
   DLNN_RUN (test_conv_act);
   DLNN_RUN (test_conv_act_opset6_and_training);
+  DLNN_RUN (test_conv_pool);
+  dlnn_set_threads (2);
+  DLNN_RUN (test_conv_pool);
   return dlnn_test_summary ();
 }

@@ -92,7 +92,7 @@ int dlnn_conv_direct_chosen (const conv_geom * g);
 size_t dlnn_conv_direct_workspace (const conv_geom * g);
 void dlnn_conv_direct_forward (const conv_geom * g, const float *x,
     const float *w, const float *b, const struct dlnn_fused_act *act,
-    float *y, float *ws, const float *wchv);
+    float *y, float *ws, const float *wchv, const dlnn_win2d * pool);
 
 /* The direct way with the output channels in the vector (conv_chv.c),
  * for a kernel larger than 1x1, one group, no fused activation or a
@@ -109,6 +109,7 @@ typedef struct dlnn_conv_chv
   float lo, hi;
   float *y;                     /* filter 0's output plane */
   int64_t ldc;                  /* floats between output planes */
+  int64_t ring_px;              /* pooled: floats per pixel of a ring row */
 } dlnn_conv_chv;
 
 int dlnn_conv_chv_usable (void);
@@ -117,6 +118,15 @@ int dlnn_conv_chv_chosen (const conv_geom * g,
 int64_t dlnn_conv_chv_packed_floats (int64_t m, int64_t k);
 void dlnn_conv_chv_pack (const float *w, int64_t m, int64_t k, float *wp);
 void dlnn_conv_chv_forward (dlnn_conv_chv * c);
+/* With a fused MaxPool @pw over the conv's output (square kernel of 2 or
+ * 3, stride 2, dilation 1, as fold.c fuses), into @c->y of pw->oh x
+ * pw->ow planes: conv rows go through rings in a workspace of
+ * dlnn_conv_chv_pool_workspace () floats and are pooled in cache, the
+ * full-size map is never written. */
+size_t dlnn_conv_chv_pool_workspace (const conv_geom * g,
+    const dlnn_win2d * pw);
+void dlnn_conv_chv_pool_forward (dlnn_conv_chv * c, const dlnn_win2d * pw,
+    float *ws);
 /* Whether Conv node @n holds its weights packed for it (conv.c; tests). */
 int dlnn_conv_chv_cached (const dlnn_node * n);
 void dlnn_conv_own_gemm_forward (const conv_geom * g, const float *x,

@@ -19,6 +19,8 @@
 #include "sgemm.h"
 #include "dlnn/exec.h"
 #include "fused_act.h"
+#include "parallel.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -49,6 +51,8 @@ typedef struct conv_priv
   dlnn_window_attrs wa;
   int64_t group;
   dlnn_fused_act act;           /* fused activation (fused_act.h) */
+  int pool;                     /* fused MaxPool's kernel (fold.c), or 0 */
+  dlnn_window_attrs pool_wa;
   atomic_int wino_state;
   const float *wino_src;        /* the weight parameter's data */
   float *wino_u;                /* 16 x M x C, in this allocation */
@@ -107,6 +111,38 @@ chv_cache_size (const dlnn_graph * g, const dlnn_node * n, int64_t group)
   return dlnn_conv_chv_packed_floats (w->dims[0], k * w->dims[1]);
 }
 
+/* The fused MaxPool's attributes (fused_act.h) into p->pool, p->pool_wa. */
+static dlnn_code
+pool_parse (const dlnn_node * n, conv_priv * p, dlnn_status * st)
+{
+  const dlnn_attr *pa = dlnn_node_attr (n, DLNN_FUSED_POOL_PADS);
+  int64_t k = dlnn_node_attr_int (n, DLNN_FUSED_POOL_KERNEL, 0);
+  dlnn_window_attrs *wa = &p->pool_wa;
+
+  if (!dlnn_node_attr (n, DLNN_FUSED_POOL_KERNEL))
+    return DLNN_OK;
+  if ((k != 2 && k != 3) || !pa || pa->type != DLNN_ATTR_INTS || pa->n != 4)
+    return dlnn_op_error (n, st, DLNN_ERR_INVALID,
+        "attributes %s=%lld and %s: a kernel of 2 or 3 and four pads "
+        "expected", DLNN_FUSED_POOL_KERNEL, (long long) k,
+        DLNN_FUSED_POOL_PADS);
+  memset (wa, 0, sizeof (*wa));
+  wa->n_kernel = wa->n_strides = 2;
+  wa->kernel[0] = wa->kernel[1] = k;
+  wa->strides[0] = wa->strides[1] = 2;
+  wa->n_pads = 4;
+  for (int i = 0; i < 4; i++) {
+    if (pa->ints[i] < 0)
+      return dlnn_op_error (n, st, DLNN_ERR_INVALID,
+          "attribute %s: negative pad", DLNN_FUSED_POOL_PADS);
+    wa->pads[i] = pa->ints[i];
+  }
+  wa->auto_pad = DLNN_AUTO_PAD_NOTSET;
+  wa->ceil_mode = dlnn_node_attr_int (n, DLNN_FUSED_POOL_CEIL, 0) != 0;
+  p->pool = (int) k;
+  return DLNN_OK;
+}
+
 static float *
 align64 (void *p)
 {
@@ -137,7 +173,8 @@ conv_init (const dlnn_graph * g, dlnn_node * n, dlnn_status * st)
     return DLNN_ERR_NOMEM;
   p->wa = wa;
   p->group = group;
-  if ((c = dlnn_fused_act_parse (n, &p->act, st)) != DLNN_OK)
+  if ((c = dlnn_fused_act_parse (n, &p->act, st)) != DLNN_OK
+      || (c = pool_parse (n, p, st)) != DLNN_OK)
     return c;
   atomic_init (&p->wino_state, cache ? WINO_EMPTY : WINO_NONE);
   atomic_init (&p->chv_state, chv ? WINO_EMPTY : WINO_NONE);
@@ -341,6 +378,18 @@ conv_geom_get (const dlnn_node * n, const dlnn_tensor * x,
   return DLNN_OK;
 }
 
+/* Window of the fused MaxPool over the output of @g (2-D: conv_shape
+ * refuses others). */
+static dlnn_code
+conv_pool_geom (const dlnn_node * n, const conv_geom * g, dlnn_win2d * pw,
+    dlnn_status * st)
+{
+  const conv_priv *p = n->priv;
+  int64_t in_sp[2] = { g->w.oh, g->w.ow }, k[2] = { p->pool, p->pool };
+
+  return dlnn_window_geom (n, &p->pool_wa, 2, in_sp, k, pw, st);
+}
+
 static dlnn_code
 conv_shape (const dlnn_node * n, const dlnn_tensor * const *in,
     dlnn_tensor * const *out, dlnn_status * st)
@@ -354,7 +403,16 @@ conv_shape (const dlnn_node * n, const dlnn_tensor * const *in,
     return c;
   dims[0] = g.n;
   dims[1] = g.m;
-  if (in[0]->ndim == 4) {
+  if (((const conv_priv *) n->priv)->pool) {
+    dlnn_win2d pw;
+    if (in[0]->ndim != 4)
+      return dlnn_op_shape_error (n, st,
+          "a fused MaxPool needs a 2-D convolution; X is", in[0], NULL);
+    if ((c = conv_pool_geom (n, &g, &pw, st)) != DLNN_OK)
+      return c;
+    dims[2] = pw.oh;
+    dims[3] = pw.ow;
+  } else if (in[0]->ndim == 4) {
     dims[2] = g.w.oh;
     dims[3] = g.w.ow;
   } else {
@@ -363,17 +421,16 @@ conv_shape (const dlnn_node * n, const dlnn_tensor * const *in,
   return dlnn_op_set_shape (n, out[0], in[0]->ndim, dims, st);
 }
 
+/* Workspace of the convolution of @gp itself. */
 static size_t
-conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
-    const dlnn_tensor * const *out, int training)
+conv_workspace_plain (const dlnn_node * n, const conv_geom * gp,
+    int training)
 {
   conv_priv *p = n->priv;
-  conv_geom g;
+  conv_geom g = *gp;
   int64_t nb;
   size_t wws, dws;
 
-  if (conv_geom_get (n, in[0], in[1], dlnn_op_in (n, in, 2), &g, NULL))
-    return 0;
   if (dlnn_conv_depthwise_fast_eligible (&g))
     return dlnn_conv_depthwise_fast_workspace (&g);
   dws = dlnn_conv_direct_chosen (&g) || dlnn_conv_chv_chosen (&g, &p->act)
@@ -391,6 +448,32 @@ conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
   return wws > dws ? wws : dws;
 }
 
+/* With a fused MaxPool: the channel-vector kernel's planes and rings, and
+ * room for the full-size map followed by the convolution's own (the way
+ * taken when the kernel does not run). */
+static size_t
+conv_workspace (const dlnn_node * n, const dlnn_tensor * const *in,
+    const dlnn_tensor * const *out, int training)
+{
+  const conv_priv *p = n->priv;
+  conv_geom g;
+  dlnn_win2d pw;
+  size_t full, cws = 0;
+
+  if (conv_geom_get (n, in[0], in[1], dlnn_op_in (n, in, 2), &g, NULL))
+    return 0;
+  if (!p->pool)
+    return conv_workspace_plain (n, &g, training);
+  if (conv_pool_geom (n, &g, &pw, NULL) != DLNN_OK)
+    return 0;
+  if (!training && dlnn_conv_chv_chosen (&g, &p->act))
+    cws = dlnn_conv_direct_workspace (&g)
+        + dlnn_conv_chv_pool_workspace (&g, &pw);
+  full = (size_t) (g.n * g.m * g.ohw) + conv_workspace_plain (n, &g,
+      training);
+  return cws > full ? cws : full;
+}
+
 static dlnn_code
 check_workspace (const dlnn_node * n, const dlnn_op_ctx * ctx, size_t need,
     dlnn_status * st)
@@ -402,20 +485,20 @@ check_workspace (const dlnn_node * n, const dlnn_op_ctx * ctx, size_t need,
   return DLNN_OK;
 }
 
+/* The convolution of @gp (bias, fused activation) into @y. */
 static dlnn_code
-conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
-    const dlnn_tensor * const *in, dlnn_tensor * const *out,
+conv_compute (const dlnn_node * n, const dlnn_op_ctx * ctx,
+    const dlnn_tensor * const *in, const conv_geom * gp, float *y,
     dlnn_status * st)
 {
   const dlnn_tensor *b = dlnn_op_in (n, in, 2);
   const float *x = in[0]->data, *w = in[1]->data;
-  float *y = out[0]->data;
-  conv_geom g;
+  const int64_t ysize = gp->n * gp->m * gp->ohw;
+  conv_geom g = *gp;
   conv_job job;
   dlnn_code c;
 
-  if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK
-      || (c = check_workspace (n, ctx, g.ws, st)) != DLNN_OK)
+  if ((c = check_workspace (n, ctx, g.ws, st)) != DLNN_OK)
     return c;
   if (!ctx->training) {
     int64_t nb = 1;
@@ -425,8 +508,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
         && wino_ready (n->priv, &g, w)) {
       dlnn_conv_winograd_forward (&g, nb, x, ((conv_priv *) n->priv)->wino_u,
           b ? b->data : NULL, y, ctx->workspace, ctx->workspace_size);
-      dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y,
-          out[0]->size);
+      dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y, ysize);
       return DLNN_OK;
     }
   }
@@ -443,7 +525,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     if ((wchv || dlnn_conv_direct_chosen (&g)) && ctx->workspace
         && ctx->workspace_size >= dlnn_conv_direct_workspace (&g))
       dlnn_conv_direct_forward (&g, x, w, b ? b->data : NULL, act, y,
-          ctx->workspace, wchv);
+          ctx->workspace, wchv, NULL);
     else
       dlnn_conv_own_gemm_forward (&g, x, w, b ? b->data : NULL, act, y);
     return DLNN_OK;
@@ -489,7 +571,74 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     job.b = b->data;
     dlnn_conv_bias_forward (&job);
   }
-  dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y, out[0]->size);
+  dlnn_fused_act_apply_par (&((conv_priv *) n->priv)->act, y, ysize);
+  return DLNN_OK;
+}
+
+typedef struct pool_planes
+{
+  const dlnn_win2d *pw;
+  const float *x;
+  float *y;
+} pool_planes;
+
+static void
+pool_planes_run (void *arg, int64_t p0, int64_t p1)
+{
+  const pool_planes *j = arg;
+
+  for (int64_t p = p0; p < p1; p++)
+    dlnn_maxpool_plane_values (j->pw, j->x + p * j->pw->ih * j->pw->iw,
+        j->y + p * j->pw->oh * j->pw->ow);
+}
+
+/* With a fused MaxPool (fold.c): at inference through the channel-vector
+ * kernel, which pools rows while they are in cache; otherwise the
+ * full-size map in the workspace, then the pool. */
+static dlnn_code
+conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
+    const dlnn_tensor * const *in, dlnn_tensor * const *out,
+    dlnn_status * st)
+{
+  conv_priv *p = n->priv;
+  const dlnn_tensor *b = dlnn_op_in (n, in, 2);
+  dlnn_op_ctx sub;
+  pool_planes pj;
+  dlnn_win2d pw;
+  conv_geom g;
+  size_t full;
+  dlnn_code c;
+
+  if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK)
+    return c;
+  if (!p->pool)
+    return conv_compute (n, ctx, in, &g, out[0]->data, st);
+  if ((c = conv_pool_geom (n, &g, &pw, st)) != DLNN_OK)
+    return c;
+  if (!ctx->training && ctx->workspace && ctx->workspace_size
+      >= dlnn_conv_direct_workspace (&g)
+      + dlnn_conv_chv_pool_workspace (&g, &pw)) {
+    const float *wchv = chv_weights (p, &g, in[1]->data);
+
+    if (wchv) {
+      dlnn_conv_direct_forward (&g, in[0]->data, in[1]->data,
+          b ? b->data : NULL, &p->act, out[0]->data, ctx->workspace, wchv,
+          &pw);
+      return DLNN_OK;
+    }
+  }
+  full = (size_t) (g.n * g.m * g.ohw);
+  if ((c = check_workspace (n, ctx, full, st)) != DLNN_OK)
+    return c;
+  sub = *ctx;
+  sub.workspace = ctx->workspace + full;
+  sub.workspace_size = ctx->workspace_size - full;
+  if ((c = conv_compute (n, &sub, in, &g, ctx->workspace, st)) != DLNN_OK)
+    return c;
+  pj.pw = &pw;
+  pj.x = ctx->workspace;
+  pj.y = out[0]->data;
+  dlnn_parallel_for (g.n * g.m, 1, pool_planes_run, &pj);
   return DLNN_OK;
 }
 
@@ -510,10 +659,13 @@ conv_backward (const dlnn_node * n, dlnn_op_ctx * ctx,
 
   if ((c = conv_geom_get (n, in[0], in[1], b, &g, st)) != DLNN_OK)
     return c;
-  if (((const conv_priv *) n->priv)->act.kind != DLNN_FUSED_NONE)
+  if (((const conv_priv *) n->priv)->act.kind != DLNN_FUSED_NONE
+      || ((const conv_priv *) n->priv)->pool)
     return dlnn_op_error (n, st, DLNN_ERR_UNSUPPORTED,
-        "no backward with a fused activation (attribute %s: the graph was "
-        "optimised for inference)", DLNN_FUSED_ATTR);
+        "no backward with a fused activation or MaxPool (attribute %s: the "
+        "graph was optimised for inference)",
+        ((const conv_priv *) n->priv)->pool ? DLNN_FUSED_POOL_KERNEL
+        : DLNN_FUSED_ATTR);
   memset (&job, 0, sizeof (job));
   job.g = &g;
   job.x = x;

@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* pixels per tile, at most 16 (one transpose) */
@@ -99,7 +100,7 @@ typedef struct chv_block
  * ow0, y0 = the output of filter m0 at (oh, ow0). */
 DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
 chv_tile (const dlnn_conv_chv * c, const chv_block * bl, int64_t q,
-    float *y0, int px, int clamp)
+    float *y0, int px, int clamp, int ring)
 {
   __m512 a0[16], a1[16];
   const float *wb = bl->wp, *xq = c->planes + q;
@@ -131,6 +132,16 @@ chv_tile (const dlnn_conv_chv * c, const chv_block * bl, int64_t q,
         a1[p] = _mm512_min_ps (_mm512_max_ps (a1[p], lo), hi);
       }
   }
+  if (ring) {
+    /* y0: pixel ow0 of a ring row, filter m0; pixels c->ring_px apart */
+#pragma GCC unroll 16
+    for (int p = 0; p < 16; p++)
+      if (p < px) {
+        _mm512_store_ps (y0 + p * c->ring_px, a0[p]);
+        _mm512_store_ps (y0 + p * c->ring_px + 16, a1[p]);
+      }
+    return;
+  }
   transpose16 (a0);
   transpose16 (a1);
   {
@@ -155,13 +166,25 @@ typedef void (*chv_tile_fn) (const dlnn_conv_chv * c, const chv_block * bl,
   chv_tile_##PX (const dlnn_conv_chv * c, const chv_block * bl, int64_t q, \
       float *y0) \
   { \
-    chv_tile (c, bl, q, y0, PX, 0); \
+    chv_tile (c, bl, q, y0, PX, 0, 0); \
   } \
   DLNN_TARGET_AVX512 static void \
   chv_tile_clamp_##PX (const dlnn_conv_chv * c, const chv_block * bl, \
       int64_t q, float *y0) \
   { \
-    chv_tile (c, bl, q, y0, PX, 1); \
+    chv_tile (c, bl, q, y0, PX, 1, 0); \
+  } \
+  DLNN_TARGET_AVX512 static void \
+  chv_tile_ring_##PX (const dlnn_conv_chv * c, const chv_block * bl, \
+      int64_t q, float *y0) \
+  { \
+    chv_tile (c, bl, q, y0, PX, 0, 1); \
+  } \
+  DLNN_TARGET_AVX512 static void \
+  chv_tile_ring_clamp_##PX (const dlnn_conv_chv * c, const chv_block * bl, \
+      int64_t q, float *y0) \
+  { \
+    chv_tile (c, bl, q, y0, PX, 1, 1); \
   }
 
 CHV_INSTANCE (1)
@@ -180,9 +203,10 @@ CHV_INSTANCE (13)
 CHV_INSTANCE (14)
 #undef CHV_INSTANCE
 
-#define CHV_ROW(PX) chv_tile_##PX, chv_tile_clamp_##PX
-/* [px - 1][clamp] */
-static const chv_tile_fn chv_tiles[CHV_PX][2] = {
+#define CHV_ROW(PX) chv_tile_##PX, chv_tile_clamp_##PX, \
+  chv_tile_ring_##PX, chv_tile_ring_clamp_##PX
+/* [px - 1][ring * 2 + clamp] */
+static const chv_tile_fn chv_tiles[CHV_PX][4] = {
   {CHV_ROW (1)}, {CHV_ROW (2)}, {CHV_ROW (3)}, {CHV_ROW (4)},
   {CHV_ROW (5)}, {CHV_ROW (6)}, {CHV_ROW (7)}, {CHV_ROW (8)},
   {CHV_ROW (9)}, {CHV_ROW (10)}, {CHV_ROW (11)}, {CHV_ROW (12)},
@@ -190,37 +214,180 @@ static const chv_tile_fn chv_tiles[CHV_PX][2] = {
 };
 #undef CHV_ROW
 
-/* Output rows [r0, r1): per row, per block of 32 filters, tiles of
- * nearly equal width (55 = 14 + 14 + 14 + 13, 27 = 14 + 13). */
+/* Output row @r: per block of 32 filters, tiles of nearly equal width
+ * (55 = 14 + 14 + 14 + 13, 27 = 14 + 13), into the NCHW output or, with
+ * @ring, into ring row @ring (pixel-major, c->ring_px floats apart). */
+DLNN_TARGET_AVX512 static void
+chv_row (const dlnn_conv_chv * c, int64_t r, float *ring)
+{
+  int64_t nt = (c->ow + CHV_PX - 1) / CHV_PX;
+  int64_t base = c->ow / nt, extra = c->ow % nt;
+  int mode = (ring ? 2 : 0) + c->clamp;
+
+  for (int64_t m0 = 0; m0 < c->m; m0 += 32) {
+    chv_block bl;
+    int64_t nv = c->m - m0 < 32 ? c->m - m0 : 32;
+    __mmask16 k0 = (__mmask16) (nv >= 16 ? 0xffff : (1u << nv) - 1);
+    __mmask16 k1 = (__mmask16) (nv >= 32 ? 0xffff
+        : nv > 16 ? (1u << (nv - 16)) - 1 : 0);
+
+    bl.wp = c->wp + m0 * c->k;
+    bl.nvalid = (int) nv;
+    bl.bias0 = c->bias ? _mm512_maskz_loadu_ps (k0, c->bias + m0)
+        : _mm512_setzero_ps ();
+    bl.bias1 = c->bias ? _mm512_maskz_loadu_ps (k1, c->bias + m0 + 16)
+        : _mm512_setzero_ps ();
+    for (int64_t t = 0, ow0 = 0; t < nt; t++) {
+      int64_t px = base + (t < extra);
+
+      chv_tiles[px - 1][mode] (c, &bl, r * c->wq + ow0, ring
+          ? ring + ow0 * c->ring_px + m0 : c->y + m0 * c->ldc + r * c->ow
+          + ow0);
+      ow0 += px;
+    }
+  }
+}
+
+/* Output rows [r0, r1). */
 DLNN_TARGET_AVX512 static void
 chv_rows (void *arg, int64_t r0, int64_t r1)
 {
-  const dlnn_conv_chv *c = arg;
-  int64_t nt = (c->ow + CHV_PX - 1) / CHV_PX;
-  int64_t base = c->ow / nt, extra = c->ow % nt;
-
   for (int64_t r = r0; r < r1; r++)
-    for (int64_t m0 = 0; m0 < c->m; m0 += 32) {
-      chv_block bl;
-      int64_t nv = c->m - m0 < 32 ? c->m - m0 : 32;
-      __mmask16 k0 = (__mmask16) (nv >= 16 ? 0xffff : (1u << nv) - 1);
-      __mmask16 k1 = (__mmask16) (nv >= 32 ? 0xffff
-          : nv > 16 ? (1u << (nv - 16)) - 1 : 0);
+    chv_row (arg, r, NULL);
+}
 
-      bl.wp = c->wp + m0 * c->k;
-      bl.nvalid = (int) nv;
-      bl.bias0 = c->bias ? _mm512_maskz_loadu_ps (k0, c->bias + m0)
-          : _mm512_setzero_ps ();
-      bl.bias1 = c->bias ? _mm512_maskz_loadu_ps (k1, c->bias + m0 + 16)
-          : _mm512_setzero_ps ();
-      for (int64_t t = 0, ow0 = 0; t < nt; t++) {
-        int64_t px = base + (t < extra);
+/* Floats of one band's ring rows (k of them) and its staging tile (16
+ * pooled pixels of every filter), 64-byte multiples. */
+static size_t
+pool_band_floats (const dlnn_conv_chv * c, int64_t k)
+{
+  return (size_t) ((k + 1) * ((c->ow > 16 ? c->ow : 16) * c->ring_px));
+}
 
-        chv_tiles[px - 1][c->clamp] (c, &bl, r * c->wq + ow0,
-            c->y + m0 * c->ldc + r * c->ow + ow0);
-        ow0 += px;
+typedef struct chv_pool_job
+{
+  const dlnn_conv_chv *c;
+  const dlnn_win2d *pw;         /* the pool over the conv's oh x ow */
+  float *ws;
+  size_t band_floats;
+  int64_t bands;
+} chv_pool_job;
+
+/* Pooled pixels [pc0, pc0 + cnt) of pooled row @po from the staging tile
+ * @st (pixel-major) into the NCHW output: 16 x 16 transposes. */
+DLNN_TARGET_AVX512 static void
+pool_flush (const chv_pool_job * j, const float *st, int64_t po,
+    int64_t pc0, int64_t cnt)
+{
+  const dlnn_conv_chv *c = j->c;
+  int64_t plane = j->pw->oh * j->pw->ow;
+  __mmask16 mk = (__mmask16) ((1u << cnt) - 1);
+
+  for (int64_t m0 = 0; m0 < c->m; m0 += 16) {
+    __m512 v[16];
+    int64_t nv = c->m - m0 < 16 ? c->m - m0 : 16;
+    float *y0 = c->y + m0 * plane + po * j->pw->ow + pc0;
+
+#pragma GCC unroll 16
+    for (int p = 0; p < 16; p++)
+      v[p] = _mm512_load_ps (st + p * c->ring_px + m0);
+    transpose16 (v);
+#pragma GCC unroll 16
+    for (int ch = 0; ch < 16; ch++)
+      if (ch < nv)
+        _mm512_mask_storeu_ps (y0 + ch * plane, mk, v[ch]);
+  }
+}
+
+/* A 3x3 window inside the map: @x its first column in the ring, @rows
+ * the ring offsets of its rows, pixels @rp floats apart; the first @m
+ * filters (whole vectors) into @dst, taps in chv_pool_band's order. */
+DLNN_TARGET_AVX512 static inline void
+pool_3x3 (const float *x, const int64_t * rows, int64_t rp, int64_t m,
+    float *dst)
+{
+  const float *r0 = x + rows[0], *r1 = x + rows[1], *r2 = x + rows[2];
+
+  for (int64_t m0 = 0; m0 < m; m0 += 16) {
+    __m512 v = _mm512_load_ps (r0 + m0);
+
+    v = _mm512_max_ps (_mm512_load_ps (r1 + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r2 + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r0 + rp + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r1 + rp + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r2 + rp + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r0 + 2 * rp + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r1 + 2 * rp + m0), v);
+    v = _mm512_max_ps (_mm512_load_ps (r2 + 2 * rp + m0), v);
+    _mm512_store_ps (dst + m0, v);
+  }
+}
+
+/* One band of pooled rows: conv rows into a ring of k rows, each pooled
+ * row from the ring, its taps in pool_max.c's order (column by column,
+ * "m = tap > m ? tap : m" from the first, which vmaxps (tap, m) is lane
+ * by lane), taps in the padding replaced by a valid tap of the same
+ * window as pool_max.c does for rows (max is idempotent), an empty
+ * window 0. */
+DLNN_TARGET_AVX512 static void
+chv_pool_band (void *arg, int64_t b0, int64_t b1)
+{
+  const chv_pool_job *j = arg;
+  const dlnn_conv_chv *c = j->c;
+  const dlnn_win2d *pw = j->pw;
+  int64_t k = pw->kh, rp = c->ring_px;
+
+  for (int64_t b = b0; b < b1; b++) {
+    float *ring = j->ws + b * j->band_floats;
+    float *st = ring + k * c->ow * rp;
+    int64_t p0 = b * pw->oh / j->bands, p1 = (b + 1) * pw->oh / j->bands;
+    int64_t next = -1;          /* conv rows below it are in the ring */
+
+    for (int64_t po = p0; po < p1; po++) {
+      int64_t hs = po * 2 - pw->pt, klo, khi, rows[3];
+
+      dlnn_window_taps (hs, k, 1, pw->ih, &klo, &khi);
+      if (khi <= klo) {
+        for (int64_t m0 = 0; m0 < c->m; m0++)
+          memset (c->y + (m0 * pw->oh + po) * pw->ow, 0,
+              (size_t) pw->ow * sizeof (float));
+        continue;
+      }
+      if (next < hs + klo)
+        next = hs + klo;
+      for (; next < hs + khi; next++)
+        chv_row (c, next, ring + (next % k) * c->ow * rp);
+      for (int64_t t = 0; t < k; t++) {
+        int64_t kt = t < klo ? klo : t >= khi ? khi - 1 : t;
+        rows[t] = ((hs + kt) % k) * c->ow * rp;
+      }
+      for (int64_t pc = 0; pc < pw->ow; pc++) {
+        int64_t ws = pc * 2 - pw->pl, jlo, jhi;
+        float *dst = st + (pc % 16) * rp;
+
+        dlnn_window_taps (ws, k, 1, pw->iw, &jlo, &jhi);
+        if (k == 3 && jlo == 0 && jhi == 3)
+          pool_3x3 (ring + ws * rp, rows, rp, c->m, dst);
+        else
+          for (int64_t m0 = 0; m0 < c->m; m0 += 16) {
+          __m512 m = _mm512_setzero_ps ();
+
+          if (jhi > jlo) {
+            m = _mm512_load_ps (ring + rows[0] + (ws + jlo) * rp + m0);
+            for (int64_t kj = 0; kj < k; kj++) {
+              int64_t col = ws + (kj < jlo ? jlo : kj >= jhi ? jhi - 1 : kj);
+              for (int64_t ki = 0; ki < k; ki++)
+                m = _mm512_max_ps (_mm512_load_ps (ring + rows[ki]
+                        + col * rp + m0), m);
+            }
+          }
+          _mm512_store_ps (dst + m0, m);
+          }
+        if (pc % 16 == 15 || pc == pw->ow - 1)
+          pool_flush (j, st, po, pc - pc % 16, pc % 16 + 1);
       }
     }
+  }
 }
 #endif
 
@@ -298,5 +465,45 @@ dlnn_conv_chv_forward (dlnn_conv_chv * c)
   dlnn_parallel_for (c->oh, 1, chv_rows, c);
 #else
   (void) c;
+#endif
+}
+
+/* bands of pooled rows run side by side, one ring each */
+#define CHV_POOL_BANDS 4
+
+size_t
+dlnn_conv_chv_pool_workspace (const conv_geom * g, const dlnn_win2d * pw)
+{
+  dlnn_conv_chv c;
+
+  memset (&c, 0, sizeof (c));
+  c.ow = g->w.ow;
+  c.ring_px = (g->m + 31) & ~(int64_t) 31;
+  return CHV_POOL_BANDS * pool_band_floats (&c, pw->kh) + 16;
+}
+
+void
+dlnn_conv_chv_pool_forward (dlnn_conv_chv * c, const dlnn_win2d * pw,
+    float *ws)
+{
+#ifdef DLNN_X86_SIMD
+  chv_pool_job j;
+  int64_t bands = dlnn_par_threads ();
+
+  c->ring_px = (c->m + 31) & ~(int64_t) 31;
+  if (bands > CHV_POOL_BANDS)
+    bands = CHV_POOL_BANDS;
+  if (bands > pw->oh)
+    bands = pw->oh;
+  j.c = c;
+  j.pw = pw;
+  j.ws = (float *) (((uintptr_t) ws + 63) & ~(uintptr_t) 63);
+  j.band_floats = pool_band_floats (c, pw->kh);
+  j.bands = bands;
+  dlnn_parallel_for (bands, 1, chv_pool_band, &j);
+#else
+  (void) c;
+  (void) pw;
+  (void) ws;
 #endif
 }

@@ -263,7 +263,7 @@ own_epilogue (const dlnn_fused_act * act, const float *bias,
 void
 dlnn_conv_direct_forward (const conv_geom * g, const float *x,
     const float *w, const float *bias, const dlnn_fused_act * act, float *y,
-    float *ws, const float *wchv)
+    float *ws, const float *wchv, const dlnn_win2d * pool)
 {
   const dlnn_win2d *wg = &g->w;
   int threads = dlnn_par_threads ();
@@ -308,9 +308,14 @@ dlnn_conv_direct_forward (const conv_geom * g, const float *x,
         dlnn_conv_chv c = { d.inplace ? xi : t, off, g->kc, d.wq, wg->oh, wg->ow, g->m,
           wchv, bias, act->kind != DLNN_FUSED_NONE,
           act->kind == DLNN_FUSED_CLIP ? act->lo : 0.0f,
-          act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY, yg, g->ohw
+          act->kind == DLNN_FUSED_CLIP ? act->hi : INFINITY, yg, g->ohw, 0
         };
-        dlnn_conv_chv_forward (&c);
+        if (pool) {
+          c.y = y + ni * g->m * pool->oh * pool->ow;
+          dlnn_conv_chv_pool_forward (&c, pool,
+              ws + dlnn_conv_direct_workspace (g));
+        } else
+          dlnn_conv_chv_forward (&c);
         fused = 1;
         continue;
       }

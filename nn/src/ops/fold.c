@@ -19,6 +19,13 @@
  *    dlnn_activation attributes (fused_act.h) and writes the activation's
  *    output. Only inference graphs are optimised, so training never sees
  *    them (Conv backward refuses a fused activation).
+ * 5. A MaxPool with a square 2x2 or 3x3 kernel, stride 2 and no dilation
+ *    whose input is written by a 2-D Conv and read by nothing else is
+ *    fused into it the same way (the dlnn_maxpool attributes of
+ *    fused_act.h): where the channel-vector kernel runs (conv_chv.c)
+ *    the Conv computes a few rows at a time and pools them while they
+ *    are in cache, never writing the full-size map; elsewhere it pools
+ *    the full-size map from its workspace.
  * Removed nodes are freed, the node array compacted and the graph
  * finalized again. Unused values stay in the graph. */
 #include "common.h"
@@ -479,6 +486,65 @@ fuse_conv_act (dlnn_graph * g, char *removed, int ai, dlnn_status * st)
   return 1;
 }
 
+/* MaxPool node @mi into the 2-D Conv writing its input; 1 if fused, 0 if
+ * not, -1 on error. */
+static int
+fuse_conv_pool (dlnn_graph * g, char *removed, int mi, dlnn_status * st)
+{
+  dlnn_node *m = &g->nodes[mi], *p;
+  dlnn_window_attrs wa;
+  const dlnn_tensor *w;
+  int64_t pads[4] = { 0, 0, 0, 0 };
+  int x, pi;
+
+  if (!is_type (m, "MaxPool") || m->n_inputs != 1 || m->n_outputs < 1
+      || m->outputs[0] < 0)
+    return 0;
+  if (m->n_outputs > 1 && m->outputs[1] >= 0
+      && (g->values[m->outputs[1]].is_output
+          || uses_of (g, removed, m->outputs[1]) > 0))
+    return 0;
+  memset (&wa, 0, sizeof (wa));
+  if (dlnn_window_parse (m, &wa, 1, NULL) != DLNN_OK
+      || dlnn_node_attr_int (m, "storage_order", 0) != 0
+      || wa.auto_pad != DLNN_AUTO_PAD_NOTSET || wa.n_kernel != 2
+      || wa.kernel[0] != wa.kernel[1]
+      || (wa.kernel[0] != 2 && wa.kernel[0] != 3)
+      || wa.n_strides != 2 || wa.strides[0] != 2 || wa.strides[1] != 2
+      || (wa.n_dilations
+          && (wa.dilations[0] != 1 || wa.dilations[1] != 1))
+      || (wa.n_pads && wa.n_pads != 4))
+    return 0;
+  /* ONNX pads are (top, left, bottom, right) for 2-D */
+  for (int i = 0; i < wa.n_pads; i++)
+    pads[i] = wa.pads[i];
+  x = m->inputs[0];
+  if (!is_private_value (g, x) || sole_reader (g, removed, x) != mi)
+    return 0;
+  pi = producer_of (g, removed, x);
+  if (pi < 0)
+    return 0;
+  p = &g->nodes[pi];
+  if (!is_type (p, "Conv") || p->n_outputs != 1 || p->outputs[0] != x
+      || p->n_inputs < 2 || dlnn_node_attr (p, DLNN_FUSED_POOL_KERNEL))
+    return 0;
+  w = float_param (g, p->inputs[1]);
+  if (!w || w->ndim != 4)
+    return 0;
+  if (dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_KERNEL, wa.kernel[0])
+      != DLNN_OK
+      || dlnn_node_set_ints (g, pi, DLNN_FUSED_POOL_PADS, 4, pads) != DLNN_OK
+      || dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_CEIL, wa.ceil_mode)
+      != DLNN_OK) {
+    dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
+    return -1;
+  }
+  p = &g->nodes[pi];
+  p->outputs[0] = g->nodes[mi].outputs[0];
+  removed[mi] = 1;
+  return 1;
+}
+
 dlnn_code
 dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
 {
@@ -508,13 +574,14 @@ dlnn_graph_optimize_inference (dlnn_graph * g, dlnn_status * st)
     }
     changed += r;
   }
-  for (int pass = 0; pass < 2; pass++)
+  for (int pass = 0; pass < 3; pass++)
     for (int i = 0; i < g->n_nodes; i++) {
       int r;
       if (removed[i])
         continue;
       r = pass == 0 ? fuse_silu (g, removed, i, st)
-          : fuse_conv_act (g, removed, i, st);
+          : pass == 1 ? fuse_conv_act (g, removed, i, st)
+          : fuse_conv_pool (g, removed, i, st);
       if (r < 0) {
         free (removed);
         return st ? st->code : DLNN_ERR_NOMEM;

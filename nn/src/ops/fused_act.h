@@ -44,6 +44,18 @@ typedef struct dlnn_fused_act
 #define DLNN_FUSED_ATTR_MIN "dlnn_activation_min"
 #define DLNN_FUSED_ATTR_MAX "dlnn_activation_max"
 
+/* A MaxPool (square 2x2 or 3x3 kernel, stride 2, no dilation) reading
+ * only a Conv's output is fused into the Conv by fold.c too (after its
+ * activation): the Conv gets
+ *   dlnn_maxpool_kernel  INT  2 or 3
+ *   dlnn_maxpool_pads    INTS top, left, bottom, right
+ *   dlnn_maxpool_ceil    INT  ceil_mode
+ * and writes the pooled output (conv.c; conv_chv.c pools rows while
+ * they are in cache). */
+#define DLNN_FUSED_POOL_KERNEL "dlnn_maxpool_kernel"
+#define DLNN_FUSED_POOL_PADS "dlnn_maxpool_pads"
+#define DLNN_FUSED_POOL_CEIL "dlnn_maxpool_ceil"
+
 /* Reads the dlnn_activation attributes of @n into @a (DLNN_FUSED_NONE
  * when absent); an unknown name is DLNN_ERR_UNSUPPORTED naming it. */
 dlnn_code dlnn_fused_act_parse (const dlnn_node * n, dlnn_fused_act * a,
