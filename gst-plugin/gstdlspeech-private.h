@@ -35,6 +35,13 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_speech_debug);
 #define DEFAULT_BEAM_SIZE 0
 #define AUTO_BEAM_OPEN 8
 #define AUTO_BEAM_CONSTRAINED 32
+/* < 0: automatic, with a vocabulary or grammar
+ * DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY when the class priors are used,
+ * else DLNN_CTC_CONSTRAINED_BLANK_PENALTY; 0 otherwise */
+#define DEFAULT_BLANK_PENALTY -1.0f
+/* < 0: automatic, DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT with a vocabulary or
+ * grammar and a model with dl.ctc_prior, else 0 */
+#define DEFAULT_PRIOR_WEIGHT -1.0f
 #define DEFAULT_PARTIAL_RESULTS FALSE
 #define DEFAULT_SILENCE_DURATION 500    /* ms */
 #define DEFAULT_MAX_UTTERANCE 30.0      /* s */
@@ -69,6 +76,8 @@ struct _GstDlSpeech
   gfloat lm_weight, word_bonus;
   gboolean lm_lexicon;
   guint beam_size;
+  gfloat blank_penalty;         /* < 0: automatic */
+  gfloat prior_weight;          /* < 0: automatic */
   gboolean partial_results;
   guint silence_duration;       /* ms */
   gdouble max_utterance;        /* s */
@@ -82,6 +91,7 @@ struct _GstDlSpeech
   gint n_mels, n_classes, blank, boundary, stride;
   gboolean logits;              /* output needs a log-softmax */
   dlnn_ctc_vocab *vocab;
+  gfloat *class_offset;         /* -w * dl.ctc_prior, or NULL */
   dlnn_ctc_lm *lm_model;
   dlnn_ctc_beam *beam;          /* NULL: greedy */
   dlnn_ctc_token *tokens;       /* greedy output, max_out entries */

@@ -26,6 +26,8 @@ gst_dl_speech_stop (GstDlSpeech * self)
   self->beam = NULL;
   dlnn_ctc_vocab_free (self->vocab);
   self->vocab = NULL;
+  g_free (self->class_offset);
+  self->class_offset = NULL;
   dlnn_ctc_lm_free (self->lm_model);
   self->lm_model = NULL;
   dlnn_exec_free (self->exec);
@@ -133,7 +135,8 @@ gst_dl_speech_start (GstDlSpeech * self)
   GstDlSpeechInput spi;
   gchar *model_path, *vocabulary, *grammar, *lm;
   guint beam_size;
-  gfloat lm_weight, word_bonus;
+  gfloat lm_weight, word_bonus, blank_penalty, prior_weight;
+  const gchar *prior;
   gboolean lm_lexicon;
   gdouble max_utterance;
   gint threads, hop_samples;
@@ -148,6 +151,8 @@ gst_dl_speech_start (GstDlSpeech * self)
   grammar = g_strdup (self->grammar);
   lm = g_strdup (self->lm);
   beam_size = self->beam_size;
+  blank_penalty = self->blank_penalty;
+  prior_weight = self->prior_weight;
   lm_weight = self->lm_weight;
   word_bonus = self->word_bonus;
   lm_lexicon = self->lm_lexicon;
@@ -208,6 +213,28 @@ gst_dl_speech_start (GstDlSpeech * self)
     if (self->vocab == NULL)
       goto failed;
   }
+  /* the automatic prior weight and blank penalty are for vocabulary and
+   * grammar decoding, where they were measured, not for an LM lexicon */
+  prior = dlnn_graph_get_meta (g, "dl.ctc_prior");
+  if (prior_weight < 0.0f)
+    prior_weight = self->vocab != NULL && prior != NULL ?
+        DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT : 0.0f;
+  if (blank_penalty < 0.0f)
+    blank_penalty = self->vocab == NULL ? 0.0f : prior_weight > 0.0f ?
+        DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY :
+        DLNN_CTC_CONSTRAINED_BLANK_PENALTY;
+  if (prior_weight > 0.0f) {
+    gint k;
+
+    if (prior == NULL)
+      goto no_prior;
+    self->class_offset = g_new (gfloat, self->n_classes);
+    if (dlnn_ctc_parse_prior (prior, self->n_classes, self->class_offset,
+            &st) != DLNN_OK)
+      goto bad_prior;
+    for (k = 0; k < self->n_classes; k++)
+      self->class_offset[k] *= -prior_weight;
+  }
 
   if (lm != NULL && *lm != '\0') {
     if (self->boundary < 0)
@@ -258,6 +285,8 @@ gst_dl_speech_start (GstDlSpeech * self)
     bcfg.n_classes = self->n_classes;
     bcfg.beam_size = (int) beam_size;
     bcfg.input_is_logits = self->logits;
+    bcfg.blank_penalty = blank_penalty;
+    bcfg.class_offset = self->class_offset;
     bcfg.max_frames = (int64_t) self->max_out;
     bcfg.vocab = self->vocab;
     if (self->lm_model) {
@@ -278,10 +307,12 @@ gst_dl_speech_start (GstDlSpeech * self)
     goto no_memory;
 
   GST_INFO_OBJECT (self, "model %s: %d mels, %d classes, blank %d, "
-      "boundary %d, stride %d, %s decoding, floor %.1f dB, min %.1f dB",
-      model_path, self->n_mels, self->n_classes, self->blank, self->boundary,
-      self->stride, self->beam ? "beam" : "greedy", self->floor_init_db,
-      self->min_db);
+      "boundary %d, stride %d, %s decoding (beam %u, prior weight %.2f, "
+      "blank penalty %.2f), floor %.1f dB, min %.1f dB", model_path,
+      self->n_mels, self->n_classes, self->blank, self->boundary,
+      self->stride, self->beam ? "beam" : "greedy", self->beam ? beam_size : 1,
+      self->beam ? prior_weight : 0.0f, self->beam ? blank_penalty : 0.0f,
+      self->floor_init_db, self->min_db);
 
   self->src_caps_sent = FALSE;
   self->have_info = FALSE;
@@ -314,6 +345,20 @@ lm_not_found:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Language model file \"%s\" does not exist.", lm), (NULL));
+    goto out;
+  }
+no_prior:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has no class priors (dl.ctc_prior) for "
+            "prior-weight %.2f.", model_path, prior_weight), (NULL));
+    goto out;
+  }
+bad_prior:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\": bad dl.ctc_prior: %s", model_path,
+            st.message), (NULL));
     goto out;
   }
 lm_failed:

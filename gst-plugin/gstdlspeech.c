@@ -49,7 +49,10 @@
  * (greedy best path with #GstDlSpeech:beam-size 1, else prefix beam
  * search; always beam search when #GstDlSpeech:vocabulary,
  * #GstDlSpeech:grammar or #GstDlSpeech:lm is set, the language model
- * scoring its words) and the
+ * scoring its words; with a vocabulary or grammar the posteriors are
+ * divided by the model's class priors, `dl.ctc_prior`, see
+ * #GstDlSpeech:prior-weight, and the blank's score is lowered by
+ * #GstDlSpeech:blank-penalty) and the
  * symbols are mapped to text through the model's `dl.labels`; the label
  * " " separates words.  An element message named `dlspeech` is posted
  * with
@@ -185,6 +188,8 @@ gst_dl_speech_init (GstDlSpeech * self)
   self->word_bonus = DEFAULT_WORD_BONUS;
   self->lm_lexicon = DEFAULT_LM_LEXICON;
   self->beam_size = DEFAULT_BEAM_SIZE;
+  self->blank_penalty = DEFAULT_BLANK_PENALTY;
+  self->prior_weight = DEFAULT_PRIOR_WEIGHT;
   self->partial_results = DEFAULT_PARTIAL_RESULTS;
   self->silence_duration = DEFAULT_SILENCE_DURATION;
   self->max_utterance = DEFAULT_MAX_UTTERANCE;

@@ -61,6 +61,12 @@ t1=$(date +%s)
   --output "$out"
 t2=$(date +%s)
 
+# 2b. class priors (dl.ctc_prior) from 1,000 training utterances, which
+# dlspeech divides out with `vocabulary` / `grammar` (fit writes priors
+# from the validation set; these replace them, weights unchanged)
+"$dltrain" eval "$out" --data "$corpus/train.tsv" --limit 1000 \
+  --threads "$threads" --write-prior "$out"
+
 # 3. evaluation on the held-out voices and sentences
 "$dltrain" eval "$out" --data "$corpus/val.tsv" --threads "$threads"
 "$dltrain" eval "$out" --data "$corpus/val.tsv" --threads "$threads" --beam 8

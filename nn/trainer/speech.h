@@ -98,17 +98,33 @@ double dt_error_counts_wer (const dt_error_counts * e);
 
 /* Indices of @c's utterances sorted by frame count (malloc()ed). */
 int *dt_corpus_order_by_length (const dt_corpus * c);
+/* Decoder settings of dt_speech_decode_corpus; zero-initialise. */
+typedef struct dt_speech_decode_opts
+{
+  int beam;                     /* > 0: prefix beam search width, else greedy */
+  const dlnn_ctc_vocab *vocab;  /* beam constraint (borrowed) or NULL */
+  float blank_penalty;          /* dlnn_ctc_beam_cfg, beam only */
+  const float *class_offset;    /* dlnn_ctc_beam_cfg (C entries) or NULL */
+  int verbose;                  /* print each reference and hypothesis */
+  /* When not NULL (C entries): the sum over every decoded frame of each
+   * class's posterior, and the frame count into *n_frames. */
+  double *class_sum;
+  int64_t *n_frames;
+} dt_speech_decode_opts;
+
 /* Decodes every utterance of @c with @e (a graph whose output 0 is
  * [N, T', C] scores: logits or log-probabilities, as @is_logits says) in
- * length-sorted, zero-padded batches of @batch; @beam > 0 uses prefix
- * beam search of that width, constrained to @vocab when not NULL (a
- * vocabulary or a grammar's, borrowed), else greedy. Error counts into
- * @err; with @verbose each reference and hypothesis is printed to
- * stdout. */
+ * length-sorted, zero-padded batches of @batch, as @o says (the beam
+ * constrained to a vocabulary or a grammar's). Error counts into @err. */
 dlnn_code dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c,
     int n_mels, int batch, int is_logits, char *const *labels, int64_t C,
-    int blank, int beam, const dlnn_ctc_vocab * vocab, int verbose,
-    dt_error_counts * err, dlnn_status * st);
+    int blank, const dt_speech_decode_opts * o, dt_error_counts * err,
+    dlnn_status * st);
+
+/* dl.ctc_prior JSON for the class posterior sums @sum[0..C) over
+ * @n_frames frames: the logs of the means (malloc()ed; NULL without
+ * memory or frames). */
+char *dt_speech_prior_json (const double *sum, int64_t n_frames, int C);
 
 /* `dltrain eval` of a dl.task=speech model. */
 int dt_speech_eval_main (int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <dlnn/audio.h>
 #include <dlnn/ctc.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,11 +183,29 @@ dt_corpus_order_by_length (const dt_corpus * c)
   return order;
 }
 
+char *
+dt_speech_prior_json (const double *sum, int64_t n_frames, int C)
+{
+  const size_t cap = (size_t) C * 24 + 8;
+  size_t len = 0;
+  char *json = n_frames > 0 && C > 0 ? malloc (cap) : NULL;
+
+  if (!json)
+    return NULL;
+  json[len++] = '[';
+  for (int k = 0; k < C; k++) {
+    double lp = sum[k] > 0 ? log (sum[k] / (double) n_frames) : -1e4;
+    len += (size_t) snprintf (json + len, cap - len, "%s%.6f", k ? ", " : "",
+        lp < -1e4 ? -1e4 : lp);
+  }
+  snprintf (json + len, cap - len, "]");
+  return json;
+}
+
 dlnn_code
 dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
     int batch, int is_logits, char *const *labels, int64_t C, int blank,
-    int beam, const dlnn_ctc_vocab * vocab, int verbose,
-    dt_error_counts * err, dlnn_status * st)
+    const dt_speech_decode_opts * o, dt_error_counts * err, dlnn_status * st)
 {
   int *order = dt_corpus_order_by_length (c);
   int max_frames = 1;
@@ -212,14 +231,16 @@ dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
     r = dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
     goto out;
   }
-  if (beam > 0) {
+  if (o->beam > 0) {
     dlnn_ctc_beam_cfg bc;
     dlnn_ctc_beam_cfg_init (&bc);
     bc.blank = blank;
     bc.n_classes = C;
-    bc.beam_size = beam;
+    bc.beam_size = o->beam;
     bc.input_is_logits = is_logits;
-    bc.vocab = vocab;
+    bc.blank_penalty = o->blank_penalty;
+    bc.class_offset = o->class_offset;
+    bc.vocab = o->vocab;
     bc.max_frames = dt_speech_out_frames (max_frames) + 16;
     bd = dlnn_ctc_beam_new (&bc, st);
     if (!bd) {
@@ -261,6 +282,21 @@ dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
       int64_t Ti = dt_speech_out_frames (u->frames), n = 0;
       if (Ti > To)
         Ti = To;
+      if (o->class_sum) {
+        for (int64_t t = 0; t < Ti; t++) {
+          const float *x = sc + t * C;
+          double m = x[0], lse = 0.0;
+          for (int64_t k = 1; k < C; k++)
+            if (x[k] > m)
+              m = x[k];
+          for (int64_t k = 0; is_logits && k < C; k++)
+            lse += exp ((double) x[k] - m);
+          lse = is_logits ? m + log (lse) : 0.0;
+          for (int64_t k = 0; k < C; k++)
+            o->class_sum[k] += exp ((double) x[k] - lse);
+        }
+        *o->n_frames += Ti;
+      }
       if (bd) {
         const dlnn_ctc_token *bt = NULL;
         float lp, share;
@@ -281,7 +317,7 @@ dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
         tokens_text (tok, n, labels, C, hyp, hyp_size);
       }
       dt_error_counts_add (err, u->text, hyp);
-      if (verbose)
+      if (o->verbose)
         printf ("REF: %s\nHYP: %s\n", u->text, hyp);
     }
   }

@@ -6,6 +6,7 @@
 #include <dlnn/audio.h>
 #include <dlnn/ctc.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@ dt_eval_model_task (int argc, char **argv)
 {
   /* `eval` options that take a value (without '=') */
   static const char *const with_value[] = { "--data", "--format", "--split",
-    "--batch-size", "--limit", "--threads", "--beam", "--grammar", NULL
+    "--batch-size", "--limit", "--threads", "--beam", "--grammar",
+    "--blank-penalty", "--prior-weight", "--write-prior", NULL
   };
   const char *model = NULL;
   dlnn_graph *g = NULL;
@@ -58,13 +60,76 @@ usage (FILE * f)
       "\n"
       "  --data CORPUS      the corpus\n"
       "  --beam N           prefix beam search of width N (default: greedy)\n"
-      "  --grammar FILE     constrain the beam search (default width 8) to\n"
+      "  --grammar FILE     constrain the beam search (default width 32) to\n"
       "                     the sentences of a JSGF grammar, as dlspeech's\n"
       "                     grammar property does\n"
+      "  --prior-weight W   divide the posteriors by the model's class priors\n"
+      "                     (dl.ctc_prior) to the power W in the beam search\n"
+      "                     (default: %.1f with --grammar when the model has\n"
+      "                     them, as dlspeech, else 0)\n"
+      "  --blank-penalty X  subtract X from the blank's log-probability per\n"
+      "                     frame in the beam search (default with --grammar,\n"
+      "                     as dlspeech: %.1f with priors, %.1f without;\n"
+      "                     else 0)\n"
+      "  --write-prior OUT  write the model to OUT.onnx with dl.ctc_prior, the\n"
+      "                     log of each class's mean posterior over the\n"
+      "                     frames of CORPUS\n"
       "  --verbose          print each reference and hypothesis\n"
       "  --limit N          only the first N utterances\n"
       "  --batch-size N     utterances per forward pass (default 16)\n"
-      "  --threads N        math threads (default: all cores)\n");
+      "  --threads N        math threads (default: all cores)\n",
+      (double) DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT,
+      (double) DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY,
+      (double) DLNN_CTC_CONSTRAINED_BLANK_PENALTY);
+}
+
+/* Parses a float option in [lo, hi] into *v; 0 (after a message) if bad. */
+static int
+parse_float (const char *name, const char *arg, double lo, double hi,
+    float *v)
+{
+  char *end = NULL;
+  double x = strtod (arg, &end);
+  if (end == arg || *end != '\0' || !(x >= lo && x <= hi)) {
+    dt_fail ("eval: %s must be a number in [%g, %g], not '%s'", name, lo, hi,
+        arg);
+    return 0;
+  }
+  *v = (float) x;
+  return 1;
+}
+
+/* Writes @model (reloaded: the copy in memory is optimised for inference)
+ * to @out with dl.ctc_prior = ln (@sum[k] / @n_frames). */
+static int
+write_prior (const char *model, const char *out, const double *sum,
+    int64_t n_frames, int C)
+{
+  dlnn_graph *g = NULL;
+  dlnn_status st;
+  char *json = dt_speech_prior_json (sum, n_frames, C);
+  int ok = 0;
+
+  dlnn_status_clear (&st);
+  if (!json) {
+    dt_fail ("--write-prior: %s", n_frames < 1 ? "no frames decoded" :
+        "out of memory");
+    goto done;
+  }
+  if (dlnn_onnx_load_file (model, &g, &st) != DLNN_OK
+      || (dlnn_graph_set_meta (g, "dl.ctc_prior", json) != DLNN_OK
+          && dlnn_status_set (&st, DLNN_ERR_NOMEM, "out of memory"))
+      || dlnn_onnx_save_file (g, out, &st) != DLNN_OK) {
+    dt_fail ("--write-prior %s: %s", out, st.message);
+    goto done;
+  }
+  printf ("wrote %s (dl.ctc_prior over %lld frames)\n", out,
+      (long long) n_frames);
+  ok = 1;
+done:
+  dlnn_graph_free (g);
+  free (json);
+  return ok;
 }
 
 int
@@ -74,6 +139,9 @@ dt_speech_eval_main (int argc, char **argv)
     {"data", required_argument, NULL, 'd'},
     {"beam", required_argument, NULL, 'B'},
     {"grammar", required_argument, NULL, 'g'},
+    {"blank-penalty", required_argument, NULL, 'P'},
+    {"prior-weight", required_argument, NULL, 'W'},
+    {"write-prior", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
     {"limit", required_argument, NULL, 'l'},
     {"batch-size", required_argument, NULL, 'b'},
@@ -82,8 +150,15 @@ dt_speech_eval_main (int argc, char **argv)
     {NULL, 0, NULL, 0}
   };
   const char *data = NULL, *model = NULL, *meta, *grammar = NULL;
+  const char *prior_out = NULL;
   long beam = 0, limit = 0, batch = 16, threads = 0;
-  int verbose = 0, opt, ret = 1, blank = 0, n_labels = 0;
+  int verbose = 0, opt, ret = 1, blank = 0, n_labels = 0, have_bp = 0;
+  int have_pw = 0;
+  float blank_penalty = 0.0f, prior_weight = 0.0f;
+  float *offset = NULL;
+  double *class_sum = NULL;
+  int64_t n_frames = 0;
+  dt_speech_decode_opts dopt = { 0 };
   char **labels = NULL;
   dlnn_status st;
   dlnn_graph *g = NULL;
@@ -109,6 +184,20 @@ dt_speech_eval_main (int argc, char **argv)
         break;
       case 'g':
         grammar = optarg;
+        break;
+      case 'P':
+        if (!parse_float ("--blank-penalty", optarg, -100, 100,
+                &blank_penalty))
+          return 1;
+        have_bp = 1;
+        break;
+      case 'W':
+        if (!parse_float ("--prior-weight", optarg, 0, 10, &prior_weight))
+          return 1;
+        have_pw = 1;
+        break;
+      case 'o':
+        prior_out = optarg;
         break;
       case 'v':
         verbose = 1;
@@ -183,7 +272,42 @@ dt_speech_eval_main (int argc, char **argv)
       goto out;
     }
     if (beam == 0)
-      beam = 8;
+      beam = 32;
+    if (!have_pw && dlnn_graph_get_meta (g, "dl.ctc_prior"))
+      prior_weight = DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT;
+    if (!have_bp)
+      blank_penalty = prior_weight > 0.0f ?
+          DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY :
+          DLNN_CTC_CONSTRAINED_BLANK_PENALTY;
+  }
+  if ((have_bp || have_pw) && beam == 0) {
+    dt_fail ("eval: --blank-penalty and --prior-weight apply to the beam "
+        "search: give --beam N or --grammar FILE");
+    goto out;
+  }
+  if (prior_weight > 0.0f) {
+    meta = dlnn_graph_get_meta (g, "dl.ctc_prior");
+    if (!meta) {
+      dt_fail ("model '%s' has no dl.ctc_prior (--write-prior makes one)",
+          model);
+      goto out;
+    }
+    offset = malloc ((size_t) n_labels * sizeof (float));
+    if (!offset) {
+      dt_fail ("out of memory");
+      goto out;
+    }
+    if (dlnn_ctc_parse_prior (meta, n_labels, offset, &st) != DLNN_OK) {
+      dt_fail ("model '%s': %s", model, st.message);
+      goto out;
+    }
+    for (int k = 0; k < n_labels; k++)
+      offset[k] *= -prior_weight;
+  }
+  if (prior_out && !(class_sum = calloc ((size_t) n_labels,
+              sizeof (double)))) {
+    dt_fail ("out of memory");
+    goto out;
   }
   if (dlnn_graph_optimize_inference (g, &st) != DLNN_OK
       || !(e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st))) {
@@ -196,24 +320,39 @@ dt_speech_eval_main (int argc, char **argv)
     goto out;
   }
   t0 = dt_now ();
+  dopt.beam = (int) beam;
+  dopt.vocab = vocab;
+  dopt.blank_penalty = blank_penalty;
+  dopt.class_offset = offset;
+  dopt.verbose = verbose;
+  dopt.class_sum = class_sum;
+  dopt.n_frames = &n_frames;
   if (dt_speech_decode_corpus (e, &corpus, cfg.n_mels, (int) batch, 0,
-          labels, n_labels, blank, (int) beam, vocab, verbose, &err, &st)
-      != DLNN_OK) {
+          labels, n_labels, blank, &dopt, &err, &st) != DLNN_OK) {
     dt_fail ("model '%s': %s", model, st.message);
     goto out;
   }
-  printf ("utterances: %d (%.1f s of audio, decoded in %.1f s, %s)\n",
-      corpus.n, corpus.seconds, dt_now () - t0, beam > 0 ? "beam" :
-      "greedy");
+  if (beam > 0)
+    printf ("utterances: %d (%.1f s of audio, decoded in %.1f s, beam %ld, "
+        "prior weight %g, blank penalty %g)\n", corpus.n, corpus.seconds,
+        dt_now () - t0, beam, (double) prior_weight, (double) blank_penalty);
+  else
+    printf ("utterances: %d (%.1f s of audio, decoded in %.1f s, greedy)\n",
+        corpus.n, corpus.seconds, dt_now () - t0);
   printf ("WER: %.4f (%lld errors / %lld words)\n",
       dt_error_counts_wer (&err), (long long) err.word_errors,
       (long long) err.words);
   printf ("CER: %.4f (%lld errors / %lld characters)\n",
       dt_error_counts_cer (&err), (long long) err.char_errors,
       (long long) err.chars);
+  if (prior_out && !write_prior (model, prior_out, class_sum, n_frames,
+          n_labels))
+    goto out;
   ret = 0;
 
 out:
+  free (offset);
+  free (class_sum);
   dt_corpus_free (&corpus);
   dlnn_ctc_vocab_free (vocab);
   dlnn_grammar_free (gram);

@@ -129,16 +129,28 @@ static dlnn_code
 validate (dt_speech_ctx * c, dt_epoch_stats * es)
 {
   dt_error_counts err;
+  double sum[DT_SPEECH_CLASSES] = { 0 };
+  int64_t n_frames = 0;
+  dt_speech_decode_opts opts = { 0 };
   dlnn_code r;
+  char *prior;
 
   es->acc = es->val_acc = 0;
   if (c->val.n == 0)
     return DLNN_OK;
+  opts.class_sum = sum;
+  opts.n_frames = &n_frames;
   r = dt_speech_decode_corpus (c->ve, &c->val, c->cfg.n_mels, VAL_BATCH, 1,
-      (char *const *) dt_speech_labels, DT_SPEECH_CLASSES, 0, 0, NULL, 0, &err,
+      (char *const *) dt_speech_labels, DT_SPEECH_CLASSES, 0, &opts, &err,
       &c->st);
   if (r != DLNN_OK)
     return r;
+  /* class priors of the model as it stands, for prior division in
+   * constrained decoding (dlspeech prior-weight) */
+  prior = dt_speech_prior_json (sum, n_frames, DT_SPEECH_CLASSES);
+  if (prior)
+    dlnn_graph_set_meta (c->xg, "dl.ctc_prior", prior);
+  free (prior);
   /* the history keeps 1 - CER in acc and 1 - WER in val_acc */
   es->acc = 1 - dt_error_counts_cer (&err);
   es->val_acc = 1 - dt_error_counts_wer (&err);

@@ -22,6 +22,8 @@
  * speech-wrongtask.onnx: speech.onnx with dl.task=classify.
  * speech-noaudio.onnx: speech.onnx without dl.audio.
  * speech-badlabels.onnx: speech.onnx with 3 labels for 4 outputs.
+ * speech-prior.onnx: speech.onnx with dl.ctc_prior [0, 0, -40, 0].
+ * speech-badprior.onnx: speech.onnx with a dl.ctc_prior of 3 numbers.
  * speech-truncated.onnx: the first half of speech.onnx. */
 #include <dlnn/dlnn.h>
 
@@ -70,6 +72,7 @@ typedef struct
   const char *task;
   int audio;
   int n_labels;
+  const char *prior;            /* dl.ctc_prior or NULL */
 } Spec;
 
 static dlnn_graph *
@@ -183,6 +186,8 @@ build (const Spec * spec, dlnn_status * st)
   dlnn_graph_set_meta (g, "dl.labels", json);
   free (json);
   dlnn_graph_set_meta (g, "dl.ctc", "blank=0");
+  if (spec->prior)
+    dlnn_graph_set_meta (g, "dl.ctc_prior", spec->prior);
   dlnn_graph_set_meta (g, "dl.provenance",
       "gst-dl tests/check/make-speech-test-model.c");
 
@@ -199,11 +204,14 @@ int
 main (int argc, char **argv)
 {
   static const Spec specs[] = {
-    {"speech.onnx", 0, "speech", 1, N_CLASSES},
-    {"speech-stride2.onnx", 1, "speech", 1, N_CLASSES},
-    {"speech-wrongtask.onnx", 0, "classify", 1, N_CLASSES},
-    {"speech-noaudio.onnx", 0, "speech", 0, N_CLASSES},
-    {"speech-badlabels.onnx", 0, "speech", 1, N_CLASSES - 1},
+    {"speech.onnx", 0, "speech", 1, N_CLASSES, NULL},
+    {"speech-stride2.onnx", 1, "speech", 1, N_CLASSES, NULL},
+    {"speech-wrongtask.onnx", 0, "classify", 1, N_CLASSES, NULL},
+    {"speech-noaudio.onnx", 0, "speech", 0, N_CLASSES, NULL},
+    {"speech-badlabels.onnx", 0, "speech", 1, N_CLASSES - 1, NULL},
+    /* "a" very rare: prior division raises it by 40 per frame */
+    {"speech-prior.onnx", 0, "speech", 1, N_CLASSES, "[0, 0, -40, 0]"},
+    {"speech-badprior.onnx", 0, "speech", 1, N_CLASSES, "[0, 0, -40]"},
   };
   dlnn_status st;
   void *data = NULL;

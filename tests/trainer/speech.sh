@@ -101,6 +101,27 @@ done < <(sed -n 's/^HYP: //p' "$WORK/gram.out")
 wg=$(sed -n 's/^WER: \([0-9.]*\) .*/\1/p' "$WORK/gram.out")
 we=$(sed -n 's/^WER: \([0-9.]*\) .*/\1/p' "$WORK/eval.out")
 gt "$we" "$wg" || [ "$we" = "$wg" ] || fail "grammar WER $wg above greedy $we"
+# class priors (dl.ctc_prior): fit stores them from its validation set,
+# eval --write-prior from CORPUS; each is 29 logs of mean posteriors, so
+# their exponentials sum to 1; eval --grammar then divides by them (weight
+# 1, blank penalty 0.5) unless told otherwise
+run prior "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --write-prior "$WORK/p.onnx"
+[ $rc -eq 0 ] && [ -s "$WORK/p.onnx" ] || fail "eval --write-prior failed"
+"$PY" - "$WORK/o.onnx" "$WORK/p.onnx" <<'PYEOF' || fail "bad dl.ctc_prior"
+import json, math, sys
+import onnx
+for path in sys.argv[1:]:
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    v = json.loads(meta["dl.ctc_prior"])
+    assert len(v) == 29, (path, len(v))
+    assert abs(sum(math.exp(x) for x in v) - 1) < 1e-3, (path, v)
+PYEOF
+run gramp "$DLTRAIN" eval "$WORK/p.onnx" --data "$C/val.tsv" --grammar "$WORK/val.gram"
+grep -q 'prior weight 1, blank penalty 0.5)' "$WORK/gramp.out" ||
+  fail "eval --grammar did not use the priors"
+run gramn "$DLTRAIN" eval "$WORK/p.onnx" --data "$C/val.tsv" --grammar "$WORK/val.gram" --prior-weight 0
+grep -q 'prior weight 0, blank penalty 2)' "$WORK/gramn.out" ||
+  fail "eval --prior-weight 0 did not turn the priors off"
 run badgram "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --grammar "$WORK/nope.gram"
 [ $rc -eq 1 ] && grep -q "nope.gram" "$WORK/badgram.err" ||
   fail "a missing grammar did not fail naming it"

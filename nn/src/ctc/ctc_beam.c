@@ -19,6 +19,8 @@ dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg)
   cfg->blank = 0;
   cfg->beam_size = 8;
   cfg->prune_prob = 0.0f;
+  cfg->blank_penalty = 0.0f;
+  cfg->class_offset = NULL;
   cfg->input_is_logits = 1;
   cfg->max_frames = 3000;
   cfg->vocab = NULL;
@@ -42,6 +44,7 @@ dlnn_ctc_beam_free (dlnn_ctc_beam * b)
   free (b->cands);
   free (b->rank);
   free (b->lp);
+  free (b->post);
   free (b->res_tokens);
   free (b->res_len);
   free (b->res_logp);
@@ -69,13 +72,21 @@ dlnn_ctc_beam_new (const dlnn_ctc_beam_cfg * cfg, dlnn_status * st)
   if (C < 2 || C > (1 << 20) || B < 1 || B > 4096 || F < 1
       || F > (INT64_C (1) << 24) || cfg->blank < 0 || cfg->blank >= C
       || !(cfg->prune_prob >= 0.0f && cfg->prune_prob < 1.0f)
+      || !isfinite (cfg->blank_penalty)
       || F * B >= INT32_MAX || B * C >= INT32_MAX) {
     dlnn_status_set (st, DLNN_ERR_INVALID, "ctc beam: bad config "
         "(n_classes %lld, beam_size %lld, max_frames %lld, blank %d, "
-        "prune_prob %g)", (long long) C, (long long) B, (long long) F,
-        cfg->blank, (double) cfg->prune_prob);
+        "prune_prob %g, blank_penalty %g)", (long long) C, (long long) B,
+        (long long) F, cfg->blank, (double) cfg->prune_prob,
+        (double) cfg->blank_penalty);
     return NULL;
   }
+  for (int64_t c = 0; cfg->class_offset && c < C; c++)
+    if (!isfinite (cfg->class_offset[c])) {
+      dlnn_status_set (st, DLNN_ERR_INVALID, "ctc beam: class_offset[%lld] "
+          "is not finite", (long long) c);
+      return NULL;
+    }
   b = calloc (1, sizeof (*b));
   if (!b)
     goto nomem;
@@ -89,6 +100,7 @@ dlnn_ctc_beam_new (const dlnn_ctc_beam_cfg * cfg, dlnn_status * st)
   b->cands = malloc ((size_t) b->cap_cands * sizeof (*b->cands));
   b->rank = malloc ((size_t) b->cap_cands * sizeof (*b->rank));
   b->lp = malloc ((size_t) C * sizeof (double));
+  b->post = malloc ((size_t) C * sizeof (double));
   b->res_tokens = malloc ((size_t) (B * F) * sizeof (*b->res_tokens));
   b->res_len = malloc ((size_t) B * sizeof (*b->res_len));
   b->res_logp = malloc ((size_t) B * sizeof (float));
@@ -98,7 +110,7 @@ dlnn_ctc_beam_new (const dlnn_ctc_beam_cfg * cfg, dlnn_status * st)
   b->res_tmp = malloc ((size_t) B * 2 * sizeof (float));
   b->res_src = malloc ((size_t) B * sizeof (int32_t));
   if (!b->nodes || !b->beam || !b->beam_pb || !b->beam_pnb || !b->cands
-      || !b->rank || !b->lp || !b->res_tokens || !b->res_len
+      || !b->rank || !b->lp || !b->post || !b->res_tokens || !b->res_len
       || !b->res_logp || !b->res_share || !b->res_am || !b->res_lm
       || !b->res_tmp || !b->res_src)
     goto nomem;
@@ -265,7 +277,7 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
       b->cands[nc].parent = h;
       b->cands[nc].token = c;
       b->cands[nc].vstate = vs;
-      b->cands[nc].conf = (float) exp (b->lp[c]);
+      b->cands[nc].conf = (float) exp (b->post[c]);
       b->cands[nc].pb = DLNN_CTC_NEG_INF;
       b->cands[nc].pnb = sc;
       b->cands[nc].pstay = DLNN_CTC_NEG_INF;
@@ -326,7 +338,7 @@ beam_step (dlnn_ctc_beam * b, int32_t t)
     if (cd->pext > cd->pstay) {
       b->nodes[node].frame = t;
       b->nodes[node].conf = ci >= b->n_beam ? cd->conf
-          : (float) exp (b->lp[cd->token]);
+          : (float) exp (b->post[cd->token]);
     }
     b->beam[k] = node;
     b->beam_pb[k] = cd->pb;
@@ -358,7 +370,11 @@ dlnn_ctc_beam_push (dlnn_ctc_beam * b, const float *input, int64_t T,
     if (b->cfg.input_is_logits)
       lse = dlnn_ctc_logsumexp_f (x, C);
     for (c = 0; c < C; c++)
-      b->lp[c] = (double) x[c] - lse;
+      b->lp[c] = b->post[c] = (double) x[c] - lse;
+    if (b->cfg.class_offset)
+      for (c = 0; c < C; c++)
+        b->lp[c] += (double) b->cfg.class_offset[c];
+    b->lp[b->cfg.blank] -= (double) b->cfg.blank_penalty;
     if (b->n_beam == 0) {
       b->frames++;
       continue;

@@ -50,7 +50,8 @@ struct dlnn_ctc_beam
   beam_cand *cands;
   beam_rank *rank;
   int64_t cap_cands;
-  double *lp;
+  double *lp;                   /* the frame's scores (offsets applied) */
+  double *post;                 /* its log-posteriors (for confidences) */
   int64_t frames;
   dlnn_ctc_token *res_tokens;
   int64_t *res_len;

@@ -522,13 +522,13 @@ GST_END_TEST;
 
 /* both tones at once, "b" a little louder: "b" open, "a" with vocabulary */
 static gchar *
-run_mixture (const gchar * props)
+run_mixture_model (const gchar * model, const gchar * props)
 {
   static const Tone tones[] = {
     {0.5, 1.0, TONE_A, 0.05},
     {0.5, 1.0, TONE_B, 0.3},
   };
-  GstHarness *h = new_harness ("speech.onnx", props);
+  GstHarness *h = new_harness (model, props);
   gfloat *x;
   gsize n;
   GArray *texts;
@@ -545,6 +545,12 @@ run_mixture (const gchar * props)
   g_free (x);
   gst_harness_teardown (h);
   return text;
+}
+
+static gchar *
+run_mixture (const gchar * props)
+{
+  return run_mixture_model ("speech.onnx", props);
 }
 
 GST_START_TEST (test_vocabulary)
@@ -588,6 +594,109 @@ GST_START_TEST (test_vocabulary)
   g_free (prop);
   g_unlink (file);
   g_free (file);
+}
+
+GST_END_TEST;
+
+/* blank-penalty: -1 (automatic) by default; 0 and the automatic value
+ * decode the mixture as before, with and without a vocabulary; 20 makes
+ * the silent padding frames (labels about 10 below the blank) emit labels,
+ * so the open-vocabulary text gets longer than "b" */
+GST_START_TEST (test_blank_penalty)
+{
+  GstElement *e = gst_element_factory_make ("dlspeech", NULL);
+  gfloat bp = 0.0f;
+  gchar *text;
+
+  g_object_get (e, "blank-penalty", &bp, NULL);
+  fail_unless (bp == -1.0f);
+  g_object_set (e, "blank-penalty", 2.5f, NULL);
+  g_object_get (e, "blank-penalty", &bp, NULL);
+  fail_unless (bp == 2.5f);
+  gst_object_unref (e);
+  text = run_mixture ("beam-size=8 blank-penalty=0");
+  fail_unless_equals_string (text, "b");
+  g_free (text);
+  text = run_mixture ("vocabulary=\" a b, a, \" blank-penalty=0");
+  fail_unless_equals_string (text, "a b");
+  g_free (text);
+  text = run_mixture ("vocabulary=\" a b, a, \" blank-penalty=-1");
+  fail_unless_equals_string (text, "a b");
+  g_free (text);
+  text = run_mixture ("beam-size=8 blank-penalty=20");
+  fail_unless (text != NULL);
+  fail_unless (strlen (text) > 1, "text '%s'", text);
+  fail_unless (strchr (text, 'b') != NULL, "text '%s'", text);
+  g_free (text);
+}
+
+GST_END_TEST;
+
+/* the start error of @model with vocabulary "a" and @props contains
+ * @expect */
+static void
+check_prior_error (const gchar * model, const gchar * props,
+    const gchar * expect)
+{
+  gchar *path = model_path (model);
+  gchar *desc = g_strdup_printf ("dlspeech model=\"%s\" vocabulary=a %s",
+      path, props);
+  GstElement *e = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *m;
+  GError *err = NULL;
+
+  fail_unless (e != NULL);
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  gst_message_parse_error (m, &err, NULL);
+  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, expect) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (m);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  g_free (desc);
+  g_free (path);
+}
+
+/* prior-weight: -1 (automatic) by default; speech-prior.onnx's dl.ctc_prior
+ * makes "a" 40 more likely per frame under prior division, which turns
+ * the mixture's "b" into "a" with a vocabulary (automatic weight 1) but
+ * not with prior-weight 0 nor without a vocabulary (automatic weight 0) */
+GST_START_TEST (test_prior_weight)
+{
+  GstElement *e = gst_element_factory_make ("dlspeech", NULL);
+  gfloat w = 0.0f;
+  gchar *text;
+
+  g_object_get (e, "prior-weight", &w, NULL);
+  fail_unless (w == -1.0f);
+  gst_object_unref (e);
+  text = run_mixture ("vocabulary=\"a, b\"");
+  fail_unless_equals_string (text, "b");
+  g_free (text);
+  text = run_mixture_model ("speech-prior.onnx", "vocabulary=\"a, b\"");
+  fail_unless_equals_string (text, "a");
+  g_free (text);
+  text = run_mixture_model ("speech-prior.onnx",
+      "vocabulary=\"a, b\" prior-weight=0");
+  fail_unless_equals_string (text, "b");
+  g_free (text);
+  text = run_mixture_model ("speech-prior.onnx", "beam-size=8");
+  fail_unless_equals_string (text, "b");
+  g_free (text);
+  text = run_mixture_model ("speech-prior.onnx",
+      "beam-size=8 prior-weight=1");
+  fail_unless (text != NULL && strchr (text, 'a') != NULL, "text '%s'", text);
+  g_free (text);
+  check_prior_error ("speech.onnx", "prior-weight=1", "dl.ctc_prior");
+  check_prior_error ("speech-badprior.onnx", "", "bad dl.ctc_prior");
 }
 
 GST_END_TEST;
@@ -900,6 +1009,8 @@ dlspeech_suite (void)
   tcase_add_test (tc, test_flush_mid_utterance);
   tcase_add_test (tc, test_eos_finishes_utterance);
   tcase_add_test (tc, test_vocabulary);
+  tcase_add_test (tc, test_blank_penalty);
+  tcase_add_test (tc, test_prior_weight);
   tcase_add_test (tc, test_partial_results);
   tcase_add_test (tc, test_max_utterance);
   tcase_add_test (tc, test_latency);
