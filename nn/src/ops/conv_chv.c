@@ -36,6 +36,8 @@
 
 /* pixels per tile, at most 16 (one transpose) */
 #define CHV_PX 14
+/* packed weights (floats) up to which the rows go in the outer loop */
+#define CHV_ROW_ORDER_FLOATS 131072
 
 int64_t
 dlnn_conv_chv_packed_floats (int64_t m, int64_t k)
@@ -214,38 +216,44 @@ static const chv_tile_fn chv_tiles[CHV_PX][4] = {
 };
 #undef CHV_ROW
 
-/* Output row @r: per block of 32 filters, tiles of nearly equal width
- * (55 = 14 + 14 + 14 + 13, 27 = 14 + 13), into the NCHW output or, with
- * @ring, into ring row @ring (pixel-major, c->ring_px floats apart). */
+/* Output row @r of the filters [m0, m0 + 32), in tiles of nearly equal
+ * width (55 = 14 + 14 + 14 + 13, 27 = 14 + 13), into the NCHW output or,
+ * with @ring, into ring row @ring (pixel-major, c->ring_px floats
+ * apart). */
 DLNN_TARGET_AVX512 static void
-chv_row (const dlnn_conv_chv * c, int64_t r, float *ring)
+chv_row_block (const dlnn_conv_chv * c, int64_t r, int64_t m0, float *ring)
 {
   int64_t nt = (c->ow + CHV_PX - 1) / CHV_PX;
   int64_t base = c->ow / nt, extra = c->ow % nt;
   int mode = (ring ? 2 : 0) + c->clamp;
+  chv_block bl;
+  int64_t nv = c->m - m0 < 32 ? c->m - m0 : 32;
+  __mmask16 k0 = (__mmask16) (nv >= 16 ? 0xffff : (1u << nv) - 1);
+  __mmask16 k1 = (__mmask16) (nv >= 32 ? 0xffff
+      : nv > 16 ? (1u << (nv - 16)) - 1 : 0);
 
-  for (int64_t m0 = 0; m0 < c->m; m0 += 32) {
-    chv_block bl;
-    int64_t nv = c->m - m0 < 32 ? c->m - m0 : 32;
-    __mmask16 k0 = (__mmask16) (nv >= 16 ? 0xffff : (1u << nv) - 1);
-    __mmask16 k1 = (__mmask16) (nv >= 32 ? 0xffff
-        : nv > 16 ? (1u << (nv - 16)) - 1 : 0);
+  bl.wp = c->wp + m0 * c->k;
+  bl.nvalid = (int) nv;
+  bl.bias0 = c->bias ? _mm512_maskz_loadu_ps (k0, c->bias + m0)
+      : _mm512_setzero_ps ();
+  bl.bias1 = c->bias ? _mm512_maskz_loadu_ps (k1, c->bias + m0 + 16)
+      : _mm512_setzero_ps ();
+  for (int64_t t = 0, ow0 = 0; t < nt; t++) {
+    int64_t px = base + (t < extra);
 
-    bl.wp = c->wp + m0 * c->k;
-    bl.nvalid = (int) nv;
-    bl.bias0 = c->bias ? _mm512_maskz_loadu_ps (k0, c->bias + m0)
-        : _mm512_setzero_ps ();
-    bl.bias1 = c->bias ? _mm512_maskz_loadu_ps (k1, c->bias + m0 + 16)
-        : _mm512_setzero_ps ();
-    for (int64_t t = 0, ow0 = 0; t < nt; t++) {
-      int64_t px = base + (t < extra);
-
-      chv_tiles[px - 1][mode] (c, &bl, r * c->wq + ow0, ring
-          ? ring + ow0 * c->ring_px + m0 : c->y + m0 * c->ldc + r * c->ow
-          + ow0);
-      ow0 += px;
-    }
+    chv_tiles[px - 1][mode] (c, &bl, r * c->wq + ow0, ring
+        ? ring + ow0 * c->ring_px + m0 : c->y + m0 * c->ldc + r * c->ow
+        + ow0);
+    ow0 += px;
   }
+}
+
+/* Output row @r, every filter. */
+DLNN_TARGET_AVX512 static void
+chv_row (const dlnn_conv_chv * c, int64_t r, float *ring)
+{
+  for (int64_t m0 = 0; m0 < c->m; m0 += 32)
+    chv_row_block (c, r, m0, ring);
 }
 
 /* Output rows [r0, r1). */
@@ -254,6 +262,18 @@ chv_rows (void *arg, int64_t r0, int64_t r1)
 {
   for (int64_t r = r0; r < r1; r++)
     chv_row (arg, r, NULL);
+}
+
+/* Blocks of 32 filters [b0, b1), every row: each block's weights are
+ * read once (from memory when all of them exceed the caches). */
+DLNN_TARGET_AVX512 static void
+chv_blocks (void *arg, int64_t b0, int64_t b1)
+{
+  const dlnn_conv_chv *c = arg;
+
+  for (int64_t b = b0; b < b1; b++)
+    for (int64_t r = 0; r < c->oh; r++)
+      chv_row_block (c, r, b * 32, NULL);
 }
 
 /* Floats of one band's ring rows (k of them) and its staging tile (16
@@ -445,24 +465,29 @@ dlnn_conv_chv_chosen (const conv_geom * g, const dlnn_fused_act * act)
   if (!g->pointwise)
     return g->kc <= 320;
   /* Pointwise: faster on maps 13 to 55 wide when the output stays in L2
-   * and the weights in about half of it (mobilenet_v2's 14x14 layers,
+   * (mobilenet_v2's 14x14 layers,
    * 96 -> 576 and 576 -> 96: 0.105 -> 0.097 and 0.108 -> 0.097 ms;
    * squeezenet1_1's 256 -> 32 squeeze on 27x27, 0.064 -> 0.050 ms, its
    * 16 -> 64 expand on 55x55, 0.040 -> 0.036 ms). Slower on 7x7 maps (a
    * tile of 7 pixels feeds 14 accumulators: mobilenet_v2's 320 -> 1280,
    * 0.19 -> 0.35 ms), on outputs beyond L2, where each tile writes a
    * part of a line in 32 planes (its 16 -> 96 on 112x112, 0.25 -> 0.47
-   * ms), and with 2 MB of weights (squeezenet1_1's classifier, 0.72 ->
+   * ms). With weights beyond half of L2, block by block
+   * (dlnn_conv_chv_forward): squeezenet1_1's classifier, 512 -> 1000 on
+   * 13x13 with 2 MB of weights, 0.725 -> 0.697 ms alone (rows outer:
    * 0.74 ms). */
-  return g->w.ow >= 13 && g->w.ow <= 64 && g->m * g->ohw <= 262144
-      && g->kc * mp <= 131072;
+  return g->w.ow >= 13 && g->w.ow <= 64 && g->m * g->ohw <= 262144;
 }
 
 void
 dlnn_conv_chv_forward (dlnn_conv_chv * c)
 {
 #ifdef DLNN_X86_SIMD
-  dlnn_parallel_for (c->oh, 1, chv_rows, c);
+  /* all the weights beyond half of L2: block by block */
+  if (c->k * ((c->m + 31) & ~(int64_t) 31) > CHV_ROW_ORDER_FLOATS)
+    dlnn_parallel_for ((c->m + 31) / 32, 1, chv_blocks, c);
+  else
+    dlnn_parallel_for (c->oh, 1, chv_rows, c);
 #else
   (void) c;
 #endif
