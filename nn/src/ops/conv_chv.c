@@ -472,11 +472,14 @@ dlnn_conv_chv_chosen (const conv_geom * g, const dlnn_fused_act * act)
    * tile of 7 pixels feeds 14 accumulators: mobilenet_v2's 320 -> 1280,
    * 0.19 -> 0.35 ms), on outputs beyond L2, where each tile writes a
    * part of a line in 32 planes (its 16 -> 96 on 112x112, 0.25 -> 0.47
-   * ms). With weights beyond half of L2, block by block
+   * ms), and with any filters to spare in the last block of 32
+   * (shufflenet_v2's 58 and 116 filters: 0.045 -> 0.050 and 0.088 ->
+   * 0.095 ms). With weights beyond half of L2, block by block
    * (dlnn_conv_chv_forward): squeezenet1_1's classifier, 512 -> 1000 on
    * 13x13 with 2 MB of weights, 0.725 -> 0.697 ms alone (rows outer:
    * 0.74 ms). */
-  return g->w.ow >= 13 && g->w.ow <= 64 && g->m * g->ohw <= 262144;
+  return g->w.ow >= 13 && g->w.ow <= 64 && g->m * g->ohw <= 262144
+      && (mp - g->m) * 32 <= g->m;
 }
 
 void
