@@ -396,6 +396,64 @@ test_conv_pool (void)
   }
 }
 
+/* A fire module's end: x -> Conv 1x1 (+ Relu) and Conv 3x3 (+ Relu) ->
+ * Concat (channels) -> MaxPool 3x3/2 ceil: the pool goes into both Convs
+ * and the Concat writes y, with the unfused bits. With the graph input as
+ * a third Concat input nothing is fused. */
+static void
+test_concat_pool (void)
+{
+  for (int variant = 0; variant < 2; variant++) {
+    dlnn_status st;
+    dlnn_graph *g = dlnn_graph_new ("firepool");
+    const char *ain[2] = { "x", "wa" }, *aout[1] = { "a" };
+    const char *bin[2] = { "x", "wb" }, *bout[1] = { "b" };
+    const char *rain[1] = { "a" }, *raout[1] = { "ra" };
+    const char *rbin[1] = { "b" }, *rbout[1] = { "rb" };
+    const char *cin[3] = { "ra", "rb", "x" }, *cout[1] = { "c" };
+    const char *pin[1] = { "c" }, *yout[1] = { "y" };
+    dlnn_tensor *x = oc_rand (4, D (1, 16, 27, 25), 2.0f), *y0, *y1;
+    int n, pool;
+
+    dlnn_graph_add_input (g, "x", 4, D (1, 16, 27, 25), &st);
+    add_param (g, "wa", oc_rand (4, D (64, 16, 1, 1), 0.4f));
+    add_param (g, "wb", oc_rand (4, D (64, 16, 3, 3), 0.2f));
+    dlnn_graph_add_node (g, "Conv", "a", 2, ain, 1, aout, &st);
+    n = dlnn_graph_add_node (g, "Conv", "b", 2, bin, 1, bout, &st);
+    dlnn_node_set_ints (g, n, "pads", 4, D (1, 1, 1, 1));
+    dlnn_graph_add_node (g, "Relu", "ra", 1, rain, 1, raout, &st);
+    dlnn_graph_add_node (g, "Relu", "rb", 1, rbin, 1, rbout, &st);
+    n = dlnn_graph_add_node (g, "Concat", "cat", variant ? 3 : 2, cin, 1,
+        cout, &st);
+    dlnn_node_set_int (g, n, "axis", 1);
+    pool = dlnn_graph_add_node (g, "MaxPool", "pool", 1, pin, 1, yout, &st);
+    dlnn_node_set_ints (g, pool, "kernel_shape", 2, D (3, 3));
+    dlnn_node_set_ints (g, pool, "strides", 2, D (2, 2));
+    dlnn_node_set_int (g, pool, "ceil_mode", 1);
+    dlnn_graph_add_output (g, "y", &st);
+    CHECK_OK (dlnn_graph_finalize (g, &st), &st);
+    y0 = oc_run_output (g, x, 0);
+    CHECK_OK (dlnn_graph_optimize_inference (g, &st), &st);
+    CHECK_MSG (count_type (g, "MaxPool") == variant && count_type (g,
+            "Relu") == 0 && count_type (g, "Concat") == 1,
+        "variant %d: %d MaxPool", variant, count_type (g, "MaxPool"));
+    y1 = oc_run_output (g, x, 0);
+    CHECK (y0 && y1);
+    if (y0 && y1) {
+      /* (64 + 64 + 16 variant) channels of 13 x 12 */
+      CHECK (y0->size == y1->size
+          && y0->size == 16 * 13 * 12 * (8 + variant));
+      CHECK_MSG (memcmp (y0->data, y1->data, sizeof (float)
+              * (size_t) y0->size) == 0, "variant %d: output differs",
+          variant);
+    }
+    dlnn_tensor_free (y0);
+    dlnn_tensor_free (y1);
+    dlnn_tensor_free (x);
+    dlnn_graph_free (g);
+  }
+}
+
 int
 main (void)
 {
@@ -405,7 +463,9 @@ main (void)
   DLNN_RUN (test_conv_act);
   DLNN_RUN (test_conv_act_opset6_and_training);
   DLNN_RUN (test_conv_pool);
+  DLNN_RUN (test_concat_pool);
   dlnn_set_threads (2);
   DLNN_RUN (test_conv_pool);
+  DLNN_RUN (test_concat_pool);
   return dlnn_test_summary ();
 }

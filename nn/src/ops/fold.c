@@ -22,10 +22,12 @@
  * 5. A MaxPool with a square 2x2 or 3x3 kernel, stride 2 and no dilation
  *    whose input is written by a 2-D Conv and read by nothing else is
  *    fused into it the same way (the dlnn_maxpool attributes of
- *    fused_act.h): where the channel-vector kernel runs (conv_chv.c)
- *    the Conv computes a few rows at a time and pools them while they
- *    are in cache, never writing the full-size map; elsewhere it pools
- *    the full-size map from its workspace.
+ *    fused_act.h); a MaxPool reading a channel Concat of such Convs
+ *    (squeezenet's fire modules) goes into each of them and the Concat
+ *    joins the pooled outputs. Where the channel-vector kernel runs
+ *    (conv_chv.c) the Conv computes a few rows at a time and pools them
+ *    while they are in cache, never writing the full-size map; elsewhere
+ *    it pools the full-size map from its workspace.
  * Removed nodes are freed, the node array compacted and the graph
  * finalized again. Unused values stay in the graph. */
 #include "common.h"
@@ -486,16 +488,13 @@ fuse_conv_act (dlnn_graph * g, char *removed, int ai, dlnn_status * st)
   return 1;
 }
 
-/* MaxPool node @mi into the 2-D Conv writing its input; 1 if fused, 0 if
- * not, -1 on error. */
+/* Whether node @mi is a MaxPool that fold.c fuses (square 2x2 or 3x3,
+ * stride 2, no dilation, no indices read); its window into @wa, @pads. */
 static int
-fuse_conv_pool (dlnn_graph * g, char *removed, int mi, dlnn_status * st)
+pool_fusable (const dlnn_graph * g, const char *removed, int mi,
+    dlnn_window_attrs * wa, int64_t * pads)
 {
-  dlnn_node *m = &g->nodes[mi], *p;
-  dlnn_window_attrs wa;
-  const dlnn_tensor *w;
-  int64_t pads[4] = { 0, 0, 0, 0 };
-  int x, pi;
+  const dlnn_node *m = &g->nodes[mi];
 
   if (!is_type (m, "MaxPool") || m->n_inputs != 1 || m->n_outputs < 1
       || m->outputs[0] < 0)
@@ -504,43 +503,99 @@ fuse_conv_pool (dlnn_graph * g, char *removed, int mi, dlnn_status * st)
       && (g->values[m->outputs[1]].is_output
           || uses_of (g, removed, m->outputs[1]) > 0))
     return 0;
-  memset (&wa, 0, sizeof (wa));
-  if (dlnn_window_parse (m, &wa, 1, NULL) != DLNN_OK
+  memset (wa, 0, sizeof (*wa));
+  if (dlnn_window_parse (m, wa, 1, NULL) != DLNN_OK
       || dlnn_node_attr_int (m, "storage_order", 0) != 0
-      || wa.auto_pad != DLNN_AUTO_PAD_NOTSET || wa.n_kernel != 2
-      || wa.kernel[0] != wa.kernel[1]
-      || (wa.kernel[0] != 2 && wa.kernel[0] != 3)
-      || wa.n_strides != 2 || wa.strides[0] != 2 || wa.strides[1] != 2
-      || (wa.n_dilations
-          && (wa.dilations[0] != 1 || wa.dilations[1] != 1))
-      || (wa.n_pads && wa.n_pads != 4))
+      || wa->auto_pad != DLNN_AUTO_PAD_NOTSET || wa->n_kernel != 2
+      || wa->kernel[0] != wa->kernel[1]
+      || (wa->kernel[0] != 2 && wa->kernel[0] != 3)
+      || wa->n_strides != 2 || wa->strides[0] != 2 || wa->strides[1] != 2
+      || (wa->n_dilations
+          && (wa->dilations[0] != 1 || wa->dilations[1] != 1))
+      || (wa->n_pads && wa->n_pads != 4))
     return 0;
   /* ONNX pads are (top, left, bottom, right) for 2-D */
-  for (int i = 0; i < wa.n_pads; i++)
-    pads[i] = wa.pads[i];
-  x = m->inputs[0];
-  if (!is_private_value (g, x) || sole_reader (g, removed, x) != mi)
-    return 0;
+  for (int i = 0; i < 4; i++)
+    pads[i] = i < wa->n_pads ? wa->pads[i] : 0;
+  return 1;
+}
+
+/* The 2-D Conv writing value @x, read by node @reader alone, that can
+ * take a fused MaxPool, or -1. */
+static int
+pool_conv (const dlnn_graph * g, const char *removed, int x, int reader)
+{
+  const dlnn_node *p;
+  const dlnn_tensor *w;
+  int pi;
+
+  if (!is_private_value (g, x) || sole_reader (g, removed, x) != reader)
+    return -1;
   pi = producer_of (g, removed, x);
   if (pi < 0)
-    return 0;
+    return -1;
   p = &g->nodes[pi];
   if (!is_type (p, "Conv") || p->n_outputs != 1 || p->outputs[0] != x
       || p->n_inputs < 2 || dlnn_node_attr (p, DLNN_FUSED_POOL_KERNEL))
-    return 0;
+    return -1;
   w = float_param (g, p->inputs[1]);
-  if (!w || w->ndim != 4)
-    return 0;
-  if (dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_KERNEL, wa.kernel[0])
+  return w && w->ndim == 4 ? pi : -1;
+}
+
+/* Gives Conv @pi the pool attributes; 0, or -1 out of memory. */
+static int
+pool_set (dlnn_graph * g, int pi, const dlnn_window_attrs * wa,
+    const int64_t * pads, dlnn_status * st)
+{
+  if (dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_KERNEL, wa->kernel[0])
       != DLNN_OK
       || dlnn_node_set_ints (g, pi, DLNN_FUSED_POOL_PADS, 4, pads) != DLNN_OK
-      || dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_CEIL, wa.ceil_mode)
+      || dlnn_node_set_int (g, pi, DLNN_FUSED_POOL_CEIL, wa->ceil_mode)
       != DLNN_OK) {
     dlnn_status_set (st, DLNN_ERR_NOMEM, "out of memory");
     return -1;
   }
-  p = &g->nodes[pi];
-  p->outputs[0] = g->nodes[mi].outputs[0];
+  return 0;
+}
+
+/* MaxPool node @mi into the 2-D Conv writing its input, or into every
+ * Conv of a channel Concat writing it (pooling commutes with the concat:
+ * the Concat then joins the pooled outputs and writes the pool's); 1 if
+ * fused, 0 if not, -1 on error. */
+static int
+fuse_conv_pool (dlnn_graph * g, char *removed, int mi, dlnn_status * st)
+{
+  dlnn_window_attrs wa;
+  int64_t pads[4];
+  int x, pi, ci;
+  dlnn_node *c;
+
+  if (!pool_fusable (g, removed, mi, &wa, pads))
+    return 0;
+  x = g->nodes[mi].inputs[0];
+  if ((pi = pool_conv (g, removed, x, mi)) >= 0) {
+    if (pool_set (g, pi, &wa, pads, st) < 0)
+      return -1;
+    g->nodes[pi].outputs[0] = g->nodes[mi].outputs[0];
+    removed[mi] = 1;
+    return 1;
+  }
+  if (!is_private_value (g, x) || sole_reader (g, removed, x) != mi
+      || (ci = producer_of (g, removed, x)) < 0)
+    return 0;
+  c = &g->nodes[ci];
+  if (!is_type (c, "Concat") || c->n_outputs != 1 || c->n_inputs < 1
+      || (dlnn_node_attr_int (c, "axis", 0) != 1
+          && dlnn_node_attr_int (c, "axis", 0) != -3))
+    return 0;
+  for (int j = 0; j < c->n_inputs; j++)
+    if (pool_conv (g, removed, c->inputs[j], ci) < 0)
+      return 0;
+  for (int j = 0; j < g->nodes[ci].n_inputs; j++)
+    if (pool_set (g, pool_conv (g, removed, g->nodes[ci].inputs[j], ci),
+            &wa, pads, st) < 0)
+      return -1;
+  g->nodes[ci].outputs[0] = g->nodes[mi].outputs[0];
   removed[mi] = 1;
   return 1;
 }
