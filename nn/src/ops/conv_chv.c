@@ -26,6 +26,10 @@
 
 #ifdef DLNN_X86_SIMD
 #include <immintrin.h>
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#include "simd_transpose.h"
+#pragma GCC pop_options
 #endif
 
 #include <math.h>
@@ -57,39 +61,6 @@ dlnn_conv_chv_pack (const float *w, int64_t m, int64_t k, float *wp)
 }
 
 #ifdef DLNN_X86_SIMD
-/* r[0..15] (rows) := their transpose. */
-DLNN_TARGET_AVX512 static inline __attribute__((always_inline)) void
-transpose16 (__m512 * r)
-{
-  __m512 t[16], s[16];
-
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
-  }
-  /* s[4j + c], 128-bit lane l: rows 4j .. 4j + 3 of column 4l + c */
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; j++) {
-    s[4 * j] = _mm512_shuffle_ps (t[4 * j], t[4 * j + 2], 0x44);
-    s[4 * j + 1] = _mm512_shuffle_ps (t[4 * j], t[4 * j + 2], 0xee);
-    s[4 * j + 2] = _mm512_shuffle_ps (t[4 * j + 1], t[4 * j + 3], 0x44);
-    s[4 * j + 3] = _mm512_shuffle_ps (t[4 * j + 1], t[4 * j + 3], 0xee);
-  }
-#pragma GCC unroll 4
-  for (int c = 0; c < 4; c++) {
-    __m512 v0 = _mm512_shuffle_f32x4 (s[c], s[4 + c], 0x88);
-    __m512 v1 = _mm512_shuffle_f32x4 (s[c], s[4 + c], 0xdd);
-    __m512 w0 = _mm512_shuffle_f32x4 (s[8 + c], s[12 + c], 0x88);
-    __m512 w1 = _mm512_shuffle_f32x4 (s[8 + c], s[12 + c], 0xdd);
-
-    r[c] = _mm512_shuffle_f32x4 (v0, w0, 0x88);
-    r[8 + c] = _mm512_shuffle_f32x4 (v0, w0, 0xdd);
-    r[4 + c] = _mm512_shuffle_f32x4 (v1, w1, 0x88);
-    r[12 + c] = _mm512_shuffle_f32x4 (v1, w1, 0xdd);
-  }
-}
-
 /* Block of filters [m0, m0 + 32) of one job. */
 typedef struct chv_block
 {
@@ -144,8 +115,8 @@ chv_tile (const dlnn_conv_chv * c, const chv_block * bl, int64_t q,
       }
     return;
   }
-  transpose16 (a0);
-  transpose16 (a1);
+  dlnn_transpose16_avx512 (a0);
+  dlnn_transpose16_avx512 (a1);
   {
     __mmask16 mk = (__mmask16) ((1u << px) - 1);
     int n0 = bl->nvalid < 16 ? bl->nvalid : 16, n1 = bl->nvalid - 16;
@@ -311,7 +282,7 @@ pool_flush (const chv_pool_job * j, const float *st, int64_t po,
 #pragma GCC unroll 16
     for (int p = 0; p < 16; p++)
       v[p] = _mm512_load_ps (st + p * c->ring_px + m0);
-    transpose16 (v);
+    dlnn_transpose16_avx512 (v);
 #pragma GCC unroll 16
     for (int ch = 0; ch < 16; ch++)
       if (ch < nv)
