@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+#include <stdatomic.h>
+
 typedef struct conv_geom
 {
   dlnn_win2d w;
@@ -87,6 +89,9 @@ void dlnn_conv_depthwise_fast_forward (const conv_geom * g, const float *x,
  * says whether the direct way is eligible and expected to be faster
  * (DLNN_CONV_DIRECT=0 / 1 in the environment: never / whenever
  * eligible, for measurements). */
+/* A 0 / 1 switch from environment variable @name, read once into
+ * @cache (initialised to -2): -1 when unset or empty. */
+int dlnn_conv_env_flag (atomic_int * cache, const char *name);
 int dlnn_conv_direct_eligible (const conv_geom * g);
 int dlnn_conv_direct_chosen (const conv_geom * g);
 size_t dlnn_conv_direct_workspace (const conv_geom * g);

@@ -392,19 +392,13 @@ dlnn_conv_chv_usable (void)
 #endif
 }
 
-/* DLNN_CONV_CHV from the environment: -1 unset, else 0 / 1. */
+/* DLNN_CONV_CHV from the environment. */
 static int
 chv_env (void)
 {
   static atomic_int v = -2;
-  int r = atomic_load (&v);
 
-  if (r == -2) {
-    const char *e = getenv ("DLNN_CONV_CHV");
-    r = e && *e ? (atoi (e) != 0) : -1;
-    atomic_store (&v, r);
-  }
-  return r;
+  return dlnn_conv_env_flag (&v, "DLNN_CONV_CHV");
 }
 
 int

@@ -101,19 +101,26 @@ dlnn_conv_direct_eligible (const conv_geom * g)
   return 1;
 }
 
-/* DLNN_CONV_DIRECT from the environment: -1 unset, else 0 / 1. */
+int
+dlnn_conv_env_flag (atomic_int * cache, const char *name)
+{
+  int r = atomic_load (cache);
+
+  if (r == -2) {
+    const char *e = getenv (name);
+    r = e && *e ? (atoi (e) != 0) : -1;
+    atomic_store (cache, r);
+  }
+  return r;
+}
+
+/* DLNN_CONV_DIRECT from the environment. */
 static int
 direct_env (void)
 {
   static atomic_int v = -2;
-  int r = atomic_load (&v);
 
-  if (r == -2) {
-    const char *e = getenv ("DLNN_CONV_DIRECT");
-    r = e && *e ? (atoi (e) != 0) : -1;
-    atomic_store (&v, r);
-  }
-  return r;
+  return dlnn_conv_env_flag (&v, "DLNN_CONV_DIRECT");
 }
 
 int
