@@ -476,6 +476,42 @@ test_chv_exec (void)
   dlnn_tensor_free (x);
 }
 
+/* 48 -> 64 channels on 13x13: Winograd at 1 thread; at 2 threads, where
+ * its GEMMs would each be split, the channel-vector kernel. */
+static void
+test_chv_over_winograd (void)
+{
+  dlnn_status st;
+  dlnn_tensor *w, *b, *x = oc_rand (4, D (1, 48, 13, 13), 1.0f);
+  dlnn_graph *g = conv_graph (48, 64, 3, 1, 1, 1, 13, 13, &w, &b);
+  int threads = dlnn_get_threads ();
+  int usable = dlnn_conv_chv_usable () && dlnn_sgemm_own ();
+  dlnn_exec *e;
+  double err;
+
+  if (!g) {
+    CHECK (g != NULL);
+    return;
+  }
+  dlnn_set_threads (1);
+  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
+  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 1, 1);
+  CHECK_MSG (err <= 1e-4, "1 thread: relative error %g", err);
+  CHECK (dlnn_conv_winograd_cached (&g->nodes[0]));
+  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
+  dlnn_set_threads (2);
+  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 1, 1);
+  CHECK_MSG (err <= 1e-5, "2 threads: relative error %g", err);
+  CHECK (dlnn_conv_chv_cached (&g->nodes[0])
+      == (usable && dlnn_get_threads () > 1));
+  dlnn_exec_free (e);
+  dlnn_set_threads (threads);
+  dlnn_graph_free (g);
+  dlnn_tensor_free (w);
+  dlnn_tensor_free (b);
+  dlnn_tensor_free (x);
+}
+
 int
 main (void)
 {
@@ -485,5 +521,6 @@ main (void)
   DLNN_RUN (test_depthwise_exec);
   DLNN_RUN (test_chv_kernel);
   DLNN_RUN (test_chv_exec);
+  DLNN_RUN (test_chv_over_winograd);
   return dlnn_test_summary ();
 }

@@ -68,6 +68,12 @@ void dlnn_conv_winograd_filter (const float *w, int64_t m, int64_t c,
 void dlnn_conv_winograd_forward (const conv_geom * g, int64_t nb,
     const float *x, const float *u, const float *b, float *y, float *ws,
     size_t ws_floats);
+/* Whether dlnn_conv_winograd_forward on chunks of @nb images runs its 16
+ * GEMMs one after the other, each split over @threads (> 1) threads,
+ * rather than blocks of tiles side by side: a small map (squeezenet1_1's
+ * 13x13, 49 tiles). */
+int dlnn_conv_winograd_splits_gemms (const conv_geom * g, int64_t nb,
+    int threads);
 /* Whether Conv node @n holds a ready Winograd filter (conv.c; tests). */
 int dlnn_conv_winograd_cached (const dlnn_node * n);
 
@@ -118,6 +124,12 @@ typedef struct dlnn_conv_chv
 } dlnn_conv_chv;
 
 int dlnn_conv_chv_usable (void);
+/* Whether the kernel can run @g with @act (AVX-512, one group, no SiLU,
+ * the direct path's planes, at most 1/8 of the last block of 32 filters
+ * to spare, not turned off by DLNN_CONV_CHV=0); dlnn_conv_chv_chosen:
+ * and expected to be the fastest way. */
+int dlnn_conv_chv_eligible (const conv_geom * g,
+    const struct dlnn_fused_act *act);
 int dlnn_conv_chv_chosen (const conv_geom * g,
     const struct dlnn_fused_act *act);
 int64_t dlnn_conv_chv_packed_floats (int64_t m, int64_t k);

@@ -238,7 +238,10 @@ wino_plan (const dlnn_node * n, const conv_geom * g, int64_t * nb)
 {
   const conv_priv *p = n->priv;
 
+  static atomic_int env = -2;
+
   if (!p->wino_u || !dlnn_conv_winograd_eligible (g)
+      || dlnn_conv_env_flag (&env, "DLNN_CONV_WINOGRAD") == 0
       || ((g->w.oh + 1) / 2) * ((g->w.ow + 1) / 2) < WINO_MIN_TILES
       || g->c < WINO_MIN_IN_CHANNELS)
     return 0;
@@ -289,13 +292,14 @@ wino_ready (conv_priv * p, const conv_geom * g, const float *w)
 }
 
 /* The packed weights for conv_chv.c when it runs node @n here (packing
- * them if nobody has yet), else NULL. */
+ * them if nobody has yet), else NULL; @force: wherever it can run. */
 static const float *
-chv_weights (conv_priv * p, const conv_geom * g, const float *w)
+chv_weights (conv_priv * p, const conv_geom * g, const float *w, int force)
 {
   int r;
 
-  if (!p->chv_w || !dlnn_conv_chv_chosen (g, &p->act))
+  if (!p->chv_w || !(force ? dlnn_conv_chv_eligible (g, &p->act)
+          : dlnn_conv_chv_chosen (g, &p->act)))
     return NULL;
   r = cache_claim (&p->chv_state, p->wino_src, w);
   if (r < 0) {
@@ -496,6 +500,7 @@ conv_compute (const dlnn_node * n, const dlnn_op_ctx * ctx,
   const int64_t ysize = gp->n * gp->m * gp->ohw;
   conv_geom g = *gp;
   conv_job job;
+  int wino_yield = 0;
   dlnn_code c;
 
   if ((c = check_workspace (n, ctx, g.ws, st)) != DLNN_OK)
@@ -504,7 +509,16 @@ conv_compute (const dlnn_node * n, const dlnn_op_ctx * ctx,
     int64_t nb = 1;
     size_t wws = wino_plan (n, &g, &nb);
 
-    if (wws && ctx->workspace && ctx->workspace_size >= wws
+    /* At 2 threads Winograd's 16 small GEMMs on a 13x13 map, each split
+     * over the threads, were slower than at 1 thread; the channel-vector
+     * kernel splits the rows (squeezenet1_1 features.9-12, K = 432 and
+     * 576: 0.19 / 0.23 -> 0.070 / 0.115 ms at 2 threads; at 1 thread
+     * Winograd stays, 0.119 / 0.186 against 0.120 / 0.208 ms). Not with
+     * more taps: resnet18's layer3 on 14x14, K = 2304, 0.36 -> 0.55 ms. */
+    wino_yield = wws && g.kc <= 576 && dlnn_conv_winograd_splits_gemms (&g, nb,
+        dlnn_par_threads ()) && dlnn_conv_chv_eligible (&g,
+        &((conv_priv *) n->priv)->act);
+    if (wws && !wino_yield && ctx->workspace && ctx->workspace_size >= wws
         && wino_ready (n->priv, &g, w)) {
       dlnn_conv_winograd_forward (&g, nb, x, ((conv_priv *) n->priv)->wino_u,
           b ? b->data : NULL, y, ctx->workspace, ctx->workspace_size);
@@ -520,7 +534,8 @@ conv_compute (const dlnn_node * n, const dlnn_op_ctx * ctx,
   }
   if (!g.depthwise && g.mg >= 4 && g.ohw >= 16 && dlnn_sgemm_own ()) {
     const dlnn_fused_act *act = &((conv_priv *) n->priv)->act;
-    const float *wchv = ctx->training ? NULL : chv_weights (n->priv, &g, w);
+    const float *wchv = ctx->training ? NULL : chv_weights (n->priv, &g, w,
+        wino_yield);
 
     if ((wchv || dlnn_conv_direct_chosen (&g)) && ctx->workspace
         && ctx->workspace_size >= dlnn_conv_direct_workspace (&g))
@@ -618,7 +633,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   if (!ctx->training && ctx->workspace && ctx->workspace_size
       >= dlnn_conv_direct_workspace (&g)
       + dlnn_conv_chv_pool_workspace (&g, &pw)) {
-    const float *wchv = chv_weights (p, &g, in[1]->data);
+    const float *wchv = chv_weights (p, &g, in[1]->data, 0);
 
     if (wchv) {
       dlnn_conv_direct_forward (&g, in[0]->data, in[1]->data,

@@ -402,20 +402,27 @@ chv_env (void)
 }
 
 int
-dlnn_conv_chv_chosen (const conv_geom * g, const dlnn_fused_act * act)
+dlnn_conv_chv_eligible (const conv_geom * g, const dlnn_fused_act * act)
 {
-  int64_t mp;
-  int env;
+  int64_t mp = (g->m + 31) & ~(int64_t) 31;
+  int env = chv_env ();
 
   if (!dlnn_conv_chv_usable () || g->group != 1
-      || act->kind == DLNN_FUSED_SWISH || !dlnn_conv_direct_eligible (g))
+      || act->kind == DLNN_FUSED_SWISH || !dlnn_conv_direct_eligible (g)
+      || env == 0)
     return 0;
-  env = chv_env ();
-  if (env >= 0)
-    return env;
-  mp = (g->m + 31) & ~(int64_t) 31;
-  if ((mp - g->m) * 8 > g->m)
+  return env == 1 || (mp - g->m) * 8 <= g->m;
+}
+
+int
+dlnn_conv_chv_chosen (const conv_geom * g, const dlnn_fused_act * act)
+{
+  int64_t mp = (g->m + 31) & ~(int64_t) 31;
+
+  if (!dlnn_conv_chv_eligible (g, act))
     return 0;
+  if (chv_env () == 1)
+    return 1;
   /* Measured per node (dlnn_bench, 1 thread, medians of 4 interleaved
    * runs with DLNN_CONV_CHV=0 / 1). Filters to spare in the last block
    * of 32 cost their share (shufflenet_v2's 24-filter stem; squeezenet1_1's

@@ -341,6 +341,18 @@ wino_part_floats (const conv_geom * g)
   return 16 * WINO_BLOCK_TILES * (g->c + g->m);
 }
 
+int
+dlnn_conv_winograd_splits_gemms (const conv_geom * g, int64_t nb,
+    int threads)
+{
+  int64_t th, tw, ph, pw;
+
+  wino_sizes (g, &th, &tw, &ph, &pw);
+  return threads > 1
+      && (nb * th * tw + WINO_BLOCK_TILES - 1) / WINO_BLOCK_TILES
+      < 2 * threads;
+}
+
 void
 dlnn_conv_winograd_forward (const conv_geom * g, int64_t nb,
     const float *x, const float *u, const float *b, float *y, float *ws,
