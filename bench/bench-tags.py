@@ -161,15 +161,16 @@ MSG = re.compile (r"dltag, .*?tag=\(string\)\"?([A-Za-z0-9_-]+)\"?, "
                   r"confidence=\(double\)([0-9.eE+-]+)")
 
 
-def run_gst (model, build, wav, hop, min_duration):
+def run_gst (model, build, wav, hop, min_duration, smoothing=1):
   env = dict (os.environ)
   env["GST_PLUGIN_PATH_1_0"] = os.path.join (build, "gst-plugin")
   env["GST_REGISTRY"] = os.path.join (tempfile.gettempdir (),
                                       "bench-tags-registry.bin")
   cmd = ["gst-launch-1.0", "-m", "filesrc", "location=" + wav, "!",
          "wavparse", "!", "audioconvert", "!", "dltag", "model=" + model,
-         "threads=1", "hop=%d" % hop, "min-duration=%d" % min_duration, "!",
-         "fakesink", "sync=false"]
+         "threads=1", "hop=%d" % hop, "min-duration=%d" % min_duration] + \
+      (["smoothing=%d" % smoothing] if smoothing > 1 else []) + \
+      ["!", "fakesink", "sync=false"]
   t0 = time.time ()
   p = subprocess.run (cmd, env=env, stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, text=True)
@@ -184,11 +185,24 @@ def run_gst (model, build, wav, hop, min_duration):
   return segs, wall
 
 
-def run_offline (model, build, x, meta, dims, hop):
+def median_filter (p, n):
+  """dltag's smoothing=@n: per tag the median of windows i - n/2 ..
+  i + (n-1)/2 (those there are at the ends) stands for window i."""
+  if n <= 1:
+    return p
+  out = np.empty_like (p)
+  for i in range (len (p)):
+    out[i] = np.median (p[max (0, i - n // 2):i + (n - 1) // 2 + 1], axis=0)
+  return out
+
+
+def run_offline (model, build, x, meta, dims, hop, smoothing=1):
   """Windows of T frames every hop ms, as dltag takes them, run by
-  `dltrain run`; a tag is on from half a hop before to half a hop after
-  each window centre where its probability reaches its threshold."""
+  `dltrain run` (and dltag's median over @smoothing windows); a tag is on
+  from half a hop before to half a hop after each window centre where its
+  probability reaches its threshold."""
   p, centres, wall = offline_probs (model, build, x, meta, dims, hop)
+  p = median_filter (p, smoothing)
   labels = json.loads (meta["dl.labels"])
   thr = json.loads (meta.get ("dl.thresholds", "{}"))
   return decide (p, centres, labels, [thr.get (t, 0.5) for t in labels],
@@ -386,6 +400,9 @@ def main ():
                    help="dltag hop in ms (250: dltag's default)")
   ap.add_argument ("--min-duration", type=int, default=0,
                    help="dltag min-duration in ms (0: dltag's default)")
+  ap.add_argument ("--smoothing", type=int, default=1,
+                   help="dltag smoothing (median over N windows; 1: dltag's "
+                   "default, none)")
   ap.add_argument ("--offline", action="store_true")
   ap.add_argument ("--json", help="write the figures here too")
   ap.add_argument ("--record", action="store_true",
@@ -404,18 +421,19 @@ def main ():
     write_wav (x, wav)
     if args.offline:
       out, wall = run_offline (args.model, args.build, x, meta, dims,
-                               args.hop)
+                               args.hop, args.smoothing)
     else:
       out, wall = run_gst (os.path.abspath (args.model), args.build, wav,
-                           args.hop, args.min_duration)
+                           args.hop, args.min_duration, args.smoothing)
   res, macro, mbe, n_err = score (ref, [(t, a, b) for t, a, b, _ in out],
                                   labels, dur)
   stream_line = "%s%.1f s, %d segments (%s), %s" % (
       "" if args.stream == "bench" else args.stream + ": ", dur, len (ref), ", ".join ("%s %d" % (t, sum (t in s for _, _, s in ref))
                                  for t in labels),
       "offline windows (dltrain run)" if args.offline else
-      "gst-launch-1.0 ... ! dltag threads=1 hop=%d min-duration=%d" % (
-          args.hop, args.min_duration))
+      "gst-launch-1.0 ... ! dltag threads=1 hop=%d min-duration=%d%s" % (
+          args.hop, args.min_duration, " smoothing=%d" % args.smoothing
+          if args.smoothing > 1 else ""))
   print ("stream: " + stream_line)
   print ("%-10s %9s %9s %9s %8s" % ("tag", "precision", "recall", "f1",
                                     "seconds"))

@@ -401,6 +401,7 @@ gst_dl_tag_teardown (GstDlTag * self)
   g_clear_pointer (&self->exec, dlnn_exec_free);
   g_clear_pointer (&self->model, gst_dl_model_unref);
   g_clear_pointer (&self->ring, g_free);
+  gst_dl_tag_smooth_free (self);
   gst_dl_tag_clear_tags (self);
   self->input = NULL;
   self->input_kind = GST_DL_TAG_INPUT_NONE;
@@ -427,6 +428,8 @@ gst_dl_tag_configure (GstDlTag * self, GstCaps * caps)
   GstAudioInfo ainfo;
   GError *err = NULL;
 
+  /* a new format: the observations of the old one are decided */
+  gst_dl_tag_smooth_finish (self);
   gst_dl_tag_reset_input (self);
 
   switch (self->input_kind) {
@@ -496,8 +499,7 @@ bad_format:
   }
 }
 
-/* Copies the properties the streaming thread reads. */
-static void
+void
 gst_dl_tag_live_props (GstDlTag * self, gfloat * override,
     GstClockTime * min_duration, guint * interval)
 {
@@ -588,7 +590,7 @@ gst_dl_tag_process_video (GstDlTag * self, GstBuffer * buf)
   dur = GST_BUFFER_DURATION (buf);
   end = GST_CLOCK_TIME_IS_VALID (dur) && GST_CLOCK_TIME_IS_VALID (start) ?
       start + dur * MAX (interval, 1) : start;
-  gst_dl_tag_observe (self, start, end, override, min_duration);
+  gst_dl_tag_push_observation (self, start, end, override, min_duration);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -654,9 +656,9 @@ gst_dl_tag_feed_frames (GstDlTag * self, const gfloat * frames, gsize n,
     half_hop = (gst_dl_tag_frame_time (self, self->hop_frames) -
         self->audio_base) / 2;
     end = stream_time (self, first + (last - first) / 2 + half_hop);
-    start = self->n_received > t && GST_CLOCK_TIME_IS_VALID (self->last_end)
-        ? self->last_end : stream_time (self, self->audio_base);
-    gst_dl_tag_observe (self, start, end, override, min_duration);
+    start = self->n_received > t && GST_CLOCK_TIME_IS_VALID (self->obs_end)
+        ? self->obs_end : stream_time (self, self->audio_base);
+    gst_dl_tag_push_observation (self, start, end, override, min_duration);
   }
   return TRUE;
 }
@@ -726,6 +728,7 @@ gst_dl_tag_drain_audio (GstDlTag * self)
   }
   if (!gst_dl_tag_feed_frames (self, frames, n, override, min_duration))
     return GST_FLOW_ERROR;
+  gst_dl_tag_smooth_finish (self);
 
   /* the last frame is centred on the end of the signal */
   if (self->n_received > 0) {

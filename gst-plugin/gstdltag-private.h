@@ -34,6 +34,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_tag_debug);
 #define DEFAULT_MIN_DURATION 0
 #define DEFAULT_THREADS 0
 #define DEFAULT_INFERENCE_INTERVAL 1
+#define DEFAULT_SMOOTHING 1
+#define MAX_SMOOTHING 101
 /* threshold of a tag that dl.thresholds does not list */
 #define DEFAULT_TAG_THRESHOLD 0.5f
 
@@ -74,6 +76,7 @@ struct _GstDlTag
   guint min_duration_ms;
   gint threads;
   guint inference_interval;
+  guint smoothing;
   gchar *extra_tags;
 
   /* set up in start() and freed in stop(); otherwise used by the streaming
@@ -104,8 +107,19 @@ struct _GstDlTag
   guint64 n_received;           /* frames of the current signal */
   GstClockTime audio_base;      /* PTS of its first frame */
 
-  /* end of the last observation (stream time) and the start of the next */
+  /* end of the last observation decided (stream time) */
   GstClockTime last_end;
+
+  /* smoothing (gstdltag-smooth.c, model mode): the last smooth_n
+   * observations (probabilities [smooth_n][tags], intervals) in rings,
+   * smooth_count observations since the history began; obs_end is the end
+   * of the last observation made (last_end lags it by the filter's delay) */
+  guint smooth_n;
+  guint64 smooth_count;
+  gfloat *smooth_probs;
+  GstClockTime *smooth_starts, *smooth_ends;
+  gfloat *smooth_scratch;
+  GstClockTime obs_end;
 
   /* string tags that carry the tag set besides GST_TAG_KEYWORDS */
   gchar **extra_tag_names;
@@ -138,6 +152,26 @@ GstFlowReturn gst_dl_tag_process_metadata (GstDlTag * self, GstBuffer * buf);
 GstFlowReturn gst_dl_tag_drain_audio (GstDlTag * self);
 /* Forgets the audio signal (flush, caps change). */
 void gst_dl_tag_reset_input (GstDlTag * self);
+/* Copies the properties the streaming thread reads (@interval may be
+ * NULL). */
+void gst_dl_tag_live_props (GstDlTag * self, gfloat * override,
+    GstClockTime * min_duration, guint * interval);
+
+/* gstdltag-smooth.c */
+
+/* Allocates the history of the median over @n observations (1: none) for
+ * the tags there are; called by start() once they are known. */
+gboolean gst_dl_tag_smooth_setup (GstDlTag * self, guint n);
+void gst_dl_tag_smooth_free (GstDlTag * self);
+/* A model observation covering [@start, @end) with the probabilities in
+ * self->probs: smoothed, then passed to gst_dl_tag_observe() (at once
+ * without smoothing, else (N-1)/2 observations later with its own
+ * interval). Overwrites self->probs. */
+void gst_dl_tag_push_observation (GstDlTag * self, GstClockTime start,
+    GstClockTime end, gfloat override, GstClockTime min_duration);
+/* Passes the observations still held back on (medians over the ones
+ * there are) and forgets the history: EOS, flush, discontinuity, caps. */
+void gst_dl_tag_smooth_finish (GstDlTag * self);
 
 /* gstdltag-tracker.c */
 

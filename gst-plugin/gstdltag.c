@@ -45,7 +45,17 @@
  * A tag is on while its probability reaches its threshold
  * (#GstDlTag:threshold, when set, replaces every threshold); with
  * #GstDlTag:min-duration a change must last that long before the tag
- * starts or ends, so a short blip changes nothing.
+ * starts or ends, so a short blip changes nothing. In model mode
+ * #GstDlTag:smoothing N > 1 first replaces each tag's probability by its
+ * median over N consecutive observations (audio windows or inferred
+ * frames), centred on the one it stands for: a blip shorter than half the
+ * filter is removed, and segment times are those of the observations
+ * (not delayed by the filter), but each decision is taken (N-1)/2
+ * observations later (for audio (N-1)/2 hops more latency). On the
+ * validation stream of the audio tagger a median over 3 to 9 hops of
+ * 250 ms moved macro F1 by at most 0.003 (thresholds chosen for each
+ * setting, scored on other seeds) and made the mean boundary error
+ * 0.06-0.25 s worse, so the default is 1 (none).
  *
  * ## Output
  *
@@ -112,6 +122,7 @@ enum
   PROP_THREADS,
   PROP_INFERENCE_INTERVAL,
   PROP_EXTRA_TAGS,
+  PROP_SMOOTHING,
 };
 
 #define TAG_CAPS "audio/x-raw; video/x-raw"
@@ -220,6 +231,13 @@ gst_dl_tag_class_init (GstDlTagClass * klass)
           "Video: run the model on every Nth frame", 1, G_MAXUINT,
           DEFAULT_INFERENCE_INTERVAL, playing));
 
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_uint ("smoothing", "Smoothing",
+          "Model mode: each tag's probability is its median over this many "
+          "consecutive observations (audio windows, inferred frames), "
+          "centred; decisions come (N-1)/2 observations later with their "
+          "own times (1 = none)", 1, MAX_SMOOTHING, DEFAULT_SMOOTHING,
+          ready));
   g_object_class_install_property (gobject_class, PROP_EXTRA_TAGS,
       g_param_spec_string ("extra-tags", "Extra tags",
           "Comma-separated names of string tags (e.g. \"genre\" or "
@@ -259,6 +277,9 @@ gst_dl_tag_init (GstDlTag * self)
   self->min_duration_ms = DEFAULT_MIN_DURATION;
   self->threads = DEFAULT_THREADS;
   self->inference_interval = DEFAULT_INFERENCE_INTERVAL;
+  self->smoothing = DEFAULT_SMOOTHING;
+  self->smooth_n = 1;
+  self->obs_end = GST_CLOCK_TIME_NONE;
 
   self->tags = g_array_new (FALSE, TRUE, sizeof (GstDlTagState));
   self->probs = g_array_new (FALSE, TRUE, sizeof (gfloat));
@@ -336,6 +357,9 @@ gst_dl_tag_set_property (GObject * object, guint prop_id,
       g_free (self->extra_tags);
       self->extra_tags = g_value_dup_string (value);
       break;
+    case PROP_SMOOTHING:
+      self->smoothing = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -381,6 +405,9 @@ gst_dl_tag_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_EXTRA_TAGS:
       g_value_set_string (value, self->extra_tags);
       break;
+    case PROP_SMOOTHING:
+      g_value_set_uint (value, self->smoothing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -418,7 +445,7 @@ gst_dl_tag_start (GstBaseTransform * trans)
 {
   GstDlTag *self = GST_DL_TAG (trans);
   gchar *model_path, *labels_file, *extra_tags;
-  guint window_ms, hop_ms;
+  guint window_ms, hop_ms, smoothing;
   gint threads;
   gboolean ok;
 
@@ -429,6 +456,7 @@ gst_dl_tag_start (GstBaseTransform * trans)
   window_ms = self->window_ms;
   hop_ms = self->hop_ms;
   threads = self->threads;
+  smoothing = self->smoothing;
   extra_tags = g_strdup (self->extra_tags);
   GST_OBJECT_UNLOCK (self);
 
@@ -440,7 +468,7 @@ gst_dl_tag_start (GstBaseTransform * trans)
     ok = gst_dl_tag_setup_metadata (self, labels_file);
   else if (ok)
     ok = gst_dl_tag_setup_model (self, model_path, labels_file, window_ms,
-        hop_ms);
+        hop_ms) && gst_dl_tag_smooth_setup (self, smoothing);
   g_free (model_path);
   g_free (labels_file);
   g_free (extra_tags);
@@ -531,9 +559,11 @@ gst_dl_tag_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_EOS:
       if (self->input_kind == GST_DL_TAG_INPUT_AUDIO)
         gst_dl_tag_drain_audio (self);
+      gst_dl_tag_smooth_finish (self);
       gst_dl_tag_close_all (self, self->last_end);
       break;
     case GST_EVENT_FLUSH_STOP:
+      gst_dl_tag_smooth_finish (self);
       gst_dl_tag_close_all (self, self->last_end);
       gst_dl_tag_reset_input (self);
       break;

@@ -8,7 +8,9 @@ to the manifest's directory, no header).
 
 Sources (all real recordings unless said otherwise):
 - music: wesnoth-1.16-music, warzone2100-music and lincity-ng-data game
-  music tracks (first ~40 s of each, decoded with gst-launch-1.0), and
+  music tracks (decoded with gst-launch-1.0: the first 160 KB of each
+  file, 6-12 s; for train / val --music-kb, e.g. 1536: about a
+  minute), and
   for train / val only xmoto-data's tracks and EXTRA_MUSIC2: the music of
   frozen-bubble-data, neverball-data and extremetuxracer-data and
   sonic-pi-samples' melodic loops;
@@ -270,6 +272,12 @@ REAL_SPEECH = {"train": sorted (glob.glob (
                        "/usr/share/pocketsphinx/test/data/tidigits/"
                        "dhd.2934z.raw"]}
 
+# KB of each music file decoded: the bench's excerpts are fixed (its
+# stream must not change); --music-kb sets train / val's (e.g. 1536: about
+# a minute of each track, not its first 6-12 s, so that training hears the
+# tracks' other parts (drums, breaks, quiet passages) too; T8, issue 5)
+BENCH_MUSIC_KB = 160
+
 # label sets and their shares
 # (noise got 4 points of speech's and silence's shares with EVENT_NOISE:
 # noise heard as music was the commonest error)
@@ -278,6 +286,14 @@ MIXES = [(("speech",), 0.13), (("music",), 0.14), (("silence",), 0.05),
          (("speech", "music"), 0.11), (("speech", "applause"), 0.05),
          (("speech", "noise"), 0.08), (("music", "applause"), 0.05),
          (("music", "noise"), 0.07)]
+# --no-music-noise (T8, issue 5): without music over noise (music with
+# noisy parts was learnt as music + noise and heard as noise in the
+# validation stream), its share to music and noise
+MIXES_NO_MUSIC_NOISE = [
+    (("speech",), 0.13), (("music",), 0.18), (("silence",), 0.05),
+    (("noise",), 0.25), (("applause",), 0.10),
+    (("speech", "music"), 0.11), (("speech", "applause"), 0.05),
+    (("speech", "noise"), 0.08), (("music", "applause"), 0.05)]
 
 
 # share of the synthesised speech sources that are an utterance with a
@@ -686,7 +702,7 @@ def make_clip (job):
   return job["index"]
 
 
-def load_pools (out, jobs, log):
+def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB):
   music = sorted (f for g in MUSIC_GLOBS for f in glob.glob (g,
                                                               recursive=True))
   effects = sorted (f for f in glob.glob (LINCITY + "*.wav")
@@ -700,6 +716,8 @@ def load_pools (out, jobs, log):
   sentences = msc.load_sentences ()
   voices = msc.all_voices ()
   pools, sources = {}, {}
+  music_bytes = {"bench": BENCH_MUSIC_KB * 1024, "train": music_kb * 1024,
+                 "val": music_kb * 1024}
 
   def load_list (files, max_bytes=None):
     got = []
@@ -711,7 +729,8 @@ def load_pools (out, jobs, log):
     return got
 
   for split in ("train", "val", "bench"):
-    m = load_list ([f for f in music if split_of (f) == split], 160 * 1024)
+    m = load_list ([f for f in music if split_of (f) == split],
+                   music_bytes[split])
     if split == "bench":
       e = load_list ([f for f in effects if split_of (f) == split])
     else:
@@ -726,10 +745,10 @@ def load_pools (out, jobs, log):
                        source_exists (f)])
       m += load_list ([f for f in extra_music
                        if split_trainval (f, extra_music) == split],
-                      160 * 1024)
+                      music_bytes[split])
       m += load_list ([f for f in EXTRA_MUSIC2
                        if split_trainval (f, EXTRA_MUSIC2) == split and
-                       source_exists (f)], 160 * 1024)
+                       source_exists (f)], music_bytes[split])
     else:
       ev = []
     a = load_list ([f for f in APPLAUSE[split] if source_exists (f)])
@@ -880,6 +899,12 @@ def main ():
                    help="training clips; validation gets a fifth of this")
   ap.add_argument ("--clip-sec", type=float, default=1.0)
   ap.add_argument ("--seed", type=int, default=1)
+  ap.add_argument ("--music-kb", type=int, default=BENCH_MUSIC_KB,
+                   help="KB of each train / val music file decoded (%d: its "
+                   "first 6-12 s; the bench's are always %d)" % (
+                       BENCH_MUSIC_KB, BENCH_MUSIC_KB))
+  ap.add_argument ("--no-music-noise", action="store_true",
+                   help="no music-over-noise clips (MIXES_NO_MUSIC_NOISE)")
   ap.add_argument ("--jobs", type=int, default=os.cpu_count () or 1)
   args = ap.parse_args ()
 
@@ -893,10 +918,11 @@ def main ():
   def log (s):
     print ("make-tag-corpus: " + s, flush=True)
 
-  pools, sources = load_pools (args.out, args.jobs, log)
+  pools, sources = load_pools (args.out, args.jobs, log, args.music_kb)
   n = int (round (args.clip_sec * RATE))
   counts = {"train": args.clips, "val": max (1, args.clips // 5)}
-  weights = np.array ([w for _, w in MIXES])
+  mixes = MIXES_NO_MUSIC_NOISE if args.no_music_noise else MIXES
+  weights = np.array ([w for _, w in mixes])
   weights /= weights.sum ()
   jobs = []
   for split in ("train", "val"):
@@ -905,10 +931,10 @@ def main ():
     r = random.Random ("%d:%s" % (args.seed, split))
     for i in range (counts[split]):
       # every label set in turn first, so even tiny corpora have them all
-      k = i if i < len (MIXES) else \
-          r.choices (range (len (MIXES)), weights=weights)[0]
+      k = i if i < len (mixes) else \
+          r.choices (range (len (mixes)), weights=weights)[0]
       jobs.append ({"index": len (jobs), "seed": args.seed, "split": split,
-                    "tags": list (MIXES[k][0]), "samples": n,
+                    "tags": list (mixes[k][0]), "samples": n,
                     "path": os.path.join (d, "%06d.wav" % i)})
   done = 0
   with ProcessPoolExecutor (max_workers=max (1, args.jobs),
@@ -937,7 +963,7 @@ def main ():
   meta = {"seed": args.seed, "tags": TAGS, "sample_rate": RATE,
           "clip_sec": args.clip_sec, "format": "wav, mono, 16 bit",
           "splits": stats, "sources": sources,
-          "mixes": [[list (m), w] for m, w in MIXES],
+          "mixes": [[list (m), w] for m, w in mixes],
           "split_rule": "per source file/voice: sha1(path) %% 100 < 15 val, "
           "< 30 bench, else train, but effects of the original pool: families "
           "(effect_family) of the non-bench ones, every fourth (sha1 order) "

@@ -26,10 +26,11 @@ validation stream would be figures on its training data, gets the
 thresholds chosen on validation for the train-only model of its recipe
 (its trainer's val_* figures in dl.metrics become seen_val_*).
 
---try-smoothing also reports a median over N windows (N odd, centred) of
-the probabilities before the decision, to see whether temporal smoothing
-would pay; dltag makes one decision per window (no smoothing, N = 1),
-which --smoothing (the setting the written thresholds are for) must match.
+--try-smoothing also reports a median over N windows (centred) of the
+probabilities before the decision, as dltag's smoothing=N computes it
+(bench-tags.py's median_filter), to see whether temporal smoothing would
+pay; --smoothing is the setting the written thresholds are for, which
+dltag's smoothing property must match (its default, 1: no smoothing).
 
   /usr/bin/python3 scripts/tune-tag-thresholds.py --model M.onnx \\
       --build build --corpus build/tag-corpus [--output M.onnx]
@@ -56,14 +57,8 @@ GRID = [round (0.01 * i, 2) for i in range (1, 100)]
 
 def smooth (p, n):
   """The median over @n consecutive windows, standing for the middle one
-  (fewer at the ends of the stream)."""
-  if n <= 1:
-    return p
-  h = n // 2
-  out = np.empty_like (p)
-  for i in range (len (p)):
-    out[i] = np.median (p[max (0, i - h):i + h + 1], axis=0)
-  return out
+  (fewer at the ends of the stream): dltag's smoothing=@n."""
+  return bt.median_filter (p, n)
 
 
 def pick (cands, f1s, tolerance=0.0):
