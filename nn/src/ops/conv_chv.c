@@ -14,11 +14,12 @@
  * partial), in 28 accumulators. The tile is transposed in registers
  * (16 x 16 per vector) to store each channel's pixels into the NCHW
  * output, with the bias and a clamp (ReLU, Clip) applied as
- * dlnn_sgemm_avx512_ind applies them.
+ * dlnn_sgemm_avx512_ind applies them. With a fused MaxPool (fold.c) the
+ * tiles go untransposed into per-band rings of conv rows, which are
+ * pooled there and only the pooled pixels transposed.
  *
- * Per node (squeezenet1_1, 1 thread, dlnn_bench): its 3 -> 64 stem, its
- * 3x3 expand layers on 55x55 and 27x27 maps (see
- * dlnn_conv_chv_chosen). */
+ * Where it runs and why (per-node measurements): dlnn_conv_chv_chosen,
+ * and conv.c's hand-over from Winograd at more than one thread. */
 #include "conv-private.h"
 #include "fused_act.h"
 #include "parallel.h"
