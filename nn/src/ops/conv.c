@@ -590,23 +590,6 @@ conv_compute (const dlnn_node * n, const dlnn_op_ctx * ctx,
   return DLNN_OK;
 }
 
-typedef struct pool_planes
-{
-  const dlnn_win2d *pw;
-  const float *x;
-  float *y;
-} pool_planes;
-
-static void
-pool_planes_run (void *arg, int64_t p0, int64_t p1)
-{
-  const pool_planes *j = arg;
-
-  for (int64_t p = p0; p < p1; p++)
-    dlnn_maxpool_plane_values (j->pw, j->x + p * j->pw->ih * j->pw->iw,
-        j->y + p * j->pw->oh * j->pw->ow);
-}
-
 /* With a fused MaxPool (fold.c): at inference through the channel-vector
  * kernel, which pools rows while they are in cache; otherwise the
  * full-size map in the workspace, then the pool. */
@@ -618,7 +601,6 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   conv_priv *p = n->priv;
   const dlnn_tensor *b = dlnn_op_in (n, in, 2);
   dlnn_op_ctx sub;
-  pool_planes pj;
   dlnn_win2d pw;
   conv_geom g;
   size_t full;
@@ -650,10 +632,7 @@ conv_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
   sub.workspace_size = ctx->workspace_size - full;
   if ((c = conv_compute (n, &sub, in, &g, ctx->workspace, st)) != DLNN_OK)
     return c;
-  pj.pw = &pw;
-  pj.x = ctx->workspace;
-  pj.y = out[0]->data;
-  dlnn_parallel_for (g.n * g.m, 1, pool_planes_run, &pj);
+  dlnn_maxpool_values (&pw, g.n * g.m, ctx->workspace, out[0]->data);
   return DLNN_OK;
 }
 

@@ -205,6 +205,20 @@ maxpool_forward_job (void *arg, int64_t begin, int64_t end)
   }
 }
 
+void
+dlnn_maxpool_values (const dlnn_win2d * g, int64_t planes, const float *x,
+    float *y)
+{
+  pool_job j;
+
+  memset (&j, 0, sizeof (j));
+  j.g = g;
+  j.x = x;
+  j.y = y;
+  dlnn_parallel_for (planes, DLNN_PAR_WORK / (g->ih * g->iw + 1) + 1,
+      maxpool_forward_job, &j);
+}
+
 static dlnn_code
 maxpool_forward (const dlnn_node * n, dlnn_op_ctx * ctx,
     const dlnn_tensor * const *in, dlnn_tensor * const *out,

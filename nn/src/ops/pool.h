@@ -13,4 +13,9 @@
 int dlnn_maxpool_plane_values (const dlnn_win2d * g, const float *xp,
     float *yp);
 
+/* Value-only MaxPool (inference) of @planes planes of @x into @y, any
+ * window, split over the ops' threads as the MaxPool op does. */
+void dlnn_maxpool_values (const dlnn_win2d * g, int64_t planes,
+    const float *x, float *y);
+
 #endif
