@@ -219,14 +219,19 @@ exec_err (dlnn_exec * e, const dlnn_tensor * x, const float *w,
   return err;
 }
 
-/* 51 input channels: Winograd runs from 48 where the direct way could
- * (conv.c WINO_DIRECT_MIN_IN_CHANNELS) and from 32 elsewhere. */
+/* A node cache (the Winograd transform, the channel-vector kernel's
+ * packed weights) through dlnn_exec on graph @g (one Conv, kernel @k,
+ * stride @s, pad @pad, @m filters): the first inference forward fills it
+ * (@expect: whether it is then ready), a second one uses it (both within
+ * @tol); planning a training exec turns it off for good, so an inference
+ * exec on the same graph then sees weights rewritten in place (as the
+ * optimizer does). @x, @w, @b are freed with the graph. */
 static void
-test_winograd_exec (void)
+check_cache_exec (dlnn_graph * g, dlnn_tensor * x, dlnn_tensor * w,
+    dlnn_tensor * b, int64_t m, int64_t k, int64_t s, int64_t pad,
+    int (*cached) (const dlnn_node *), int expect, double tol)
 {
   dlnn_status st;
-  dlnn_tensor *w, *b, *x = oc_rand (4, D (2, 51, 9, 7), 1.0f);
-  dlnn_graph *g = conv_graph (51, 17, 3, 1, 1, 1, 9, 7, &w, &b);
   dlnn_exec *e;
   double err;
 
@@ -235,20 +240,17 @@ test_winograd_exec (void)
     return;
   }
   e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  CHECK (!dlnn_conv_winograd_cached (&g->nodes[0]));
-  err = exec_err (e, x, w->data, b->data, 17, 1, 3, 1, 1);
-  CHECK_MSG (err <= 1e-4, "first forward: relative error %g", err);
-  CHECK (dlnn_conv_winograd_cached (&g->nodes[0]));
-  err = exec_err (e, x, w->data, b->data, 17, 1, 3, 1, 1);
-  CHECK_MSG (err <= 1e-4, "cached forward: relative error %g", err);
+  CHECK (!cached (&g->nodes[0]));
+  err = exec_err (e, x, w->data, b->data, m, 1, k, s, pad);
+  CHECK_MSG (err <= tol, "first forward: relative error %g", err);
+  CHECK (cached (&g->nodes[0]) == expect);
+  err = exec_err (e, x, w->data, b->data, m, 1, k, s, pad);
+  CHECK_MSG (err <= tol, "cached forward: relative error %g", err);
   dlnn_exec_free (e);
 
-  /* Planning a training exec turns the cache off: an inference exec on
-   * the same graph then sees weights rewritten in place (as the optimizer
-   * does). */
   e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
   CHECK_OK (dlnn_exec_reshape (e, 0, 4, x->dims, &st), &st);
-  CHECK (!dlnn_conv_winograd_cached (&g->nodes[0]));
+  CHECK (!cached (&g->nodes[0]));
   dlnn_exec_free (e);
   {
     dlnn_tensor *wp = g->values[dlnn_graph_find_value (g, "w")].init;
@@ -256,15 +258,27 @@ test_winograd_exec (void)
       wp->data[i] = w->data[i] = -0.5f * w->data[i] + 0.01f;
   }
   e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  err = exec_err (e, x, w->data, b->data, 17, 1, 3, 1, 1);
+  err = exec_err (e, x, w->data, b->data, m, 1, k, s, pad);
   CHECK_MSG (err <= 1e-5, "after training plan: relative error %g", err);
-  CHECK (!dlnn_conv_winograd_cached (&g->nodes[0]));
+  CHECK (!cached (&g->nodes[0]));
   dlnn_exec_free (e);
 
   dlnn_graph_free (g);
   dlnn_tensor_free (w);
   dlnn_tensor_free (b);
   dlnn_tensor_free (x);
+}
+
+/* 51 input channels: Winograd runs from 48 where the direct way could
+ * (conv.c WINO_DIRECT_MIN_IN_CHANNELS) and from 32 elsewhere. */
+static void
+test_winograd_exec (void)
+{
+  dlnn_tensor *w = NULL, *b = NULL, *x = oc_rand (4, D (2, 51, 9, 7), 1.0f);
+  dlnn_graph *g = conv_graph (51, 17, 3, 1, 1, 1, 9, 7, &w, &b);
+
+  check_cache_exec (g, x, w, b, 17, 3, 1, 1, dlnn_conv_winograd_cached, 1,
+      1e-4);
 }
 
 static void
@@ -430,50 +444,15 @@ test_chv_kernel (void)
 
 /* Through dlnn_exec, a stem-like layer (3 -> 64 channels, stride 2,
  * which dlnn_conv_chv_chosen takes): inference packs the weights once
- * and runs the kernel; a training plan turns the packed copy off for good, so an
- * inference exec then sees weights rewritten in place. */
+ * and runs the kernel, a training plan turns the packed copy off. */
 static void
 test_chv_exec (void)
 {
-  dlnn_status st;
-  dlnn_tensor *w, *b, *x = oc_rand (4, D (1, 3, 23, 31), 1.0f);
+  dlnn_tensor *w = NULL, *b = NULL, *x = oc_rand (4, D (1, 3, 23, 31), 1.0f);
   dlnn_graph *g = conv_graph (3, 64, 3, 1, 2, 0, 23, 31, &w, &b);
-  dlnn_exec *e;
-  double err;
-  int usable = dlnn_conv_chv_usable () && dlnn_sgemm_own ();
 
-  if (!g) {
-    CHECK (g != NULL);
-    return;
-  }
-  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
-  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
-  CHECK_MSG (err <= 1e-5, "first forward: relative error %g", err);
-  CHECK (dlnn_conv_chv_cached (&g->nodes[0]) == usable);
-  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
-  CHECK_MSG (err <= 1e-5, "second forward: relative error %g", err);
-  dlnn_exec_free (e);
-
-  e = dlnn_exec_new (g, DLNN_EXEC_TRAINING, &st);
-  CHECK_OK (dlnn_exec_reshape (e, 0, 4, x->dims, &st), &st);
-  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
-  dlnn_exec_free (e);
-  {
-    dlnn_tensor *wt = g->values[dlnn_graph_find_value (g, "w")].init;
-    for (int64_t i = 0; i < wt->size; i++)
-      wt->data[i] = w->data[i] = -0.5f * w->data[i] + 0.01f;
-  }
-  e = dlnn_exec_new (g, DLNN_EXEC_INFERENCE, &st);
-  err = exec_err (e, x, w->data, b->data, 64, 1, 3, 2, 0);
-  CHECK_MSG (err <= 1e-5, "after training plan: relative error %g", err);
-  CHECK (!dlnn_conv_chv_cached (&g->nodes[0]));
-  dlnn_exec_free (e);
-
-  dlnn_graph_free (g);
-  dlnn_tensor_free (w);
-  dlnn_tensor_free (b);
-  dlnn_tensor_free (x);
+  check_cache_exec (g, x, w, b, 64, 3, 2, 0, dlnn_conv_chv_cached,
+      dlnn_conv_chv_usable () && dlnn_sgemm_own (), 1e-5);
 }
 
 /* 48 -> 64 channels on 13x13: Winograd at 1 thread; at 2 threads, where
