@@ -11,17 +11,14 @@
 
 #include "dlnn/ctc.h"
 #include "dlnn-test.h"
-
-#define MAX_T 6
-#define MAX_KEYS 15625          /* (C + 1)^T for C = 4, T = 6 */
+#include "ctc-brute.h"
 
 static uint64_t rng_state = 42;
 
 static double
 urand (void)
 {
-  rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-  return (double) (rng_state >> 11) / 9007199254740992.0;
+  return ctc_urand (&rng_state);
 }
 
 static void
@@ -30,69 +27,6 @@ random_logits (float *x, int n, double scale)
   int i;
   for (i = 0; i < n; i++)
     x[i] = (float) ((urand () * 2.0 - 1.0) * scale);
-}
-
-/* Normalised log-probs (double) of logits [T, C]. */
-static void
-log_softmax_d (const double *x, int T, int C, double *lp)
-{
-  int t, c;
-  for (t = 0; t < T; t++) {
-    double m = x[t * C], s = 0;
-    for (c = 1; c < C; c++)
-      if (x[t * C + c] > m)
-        m = x[t * C + c];
-    for (c = 0; c < C; c++)
-      s += exp (x[t * C + c] - m);
-    for (c = 0; c < C; c++)
-      lp[t * C + c] = x[t * C + c] - m - log (s);
-  }
-}
-
-static int
-label_key (const int32_t * l, int S, int C)
-{
-  int k = 0, i, p = 1;
-  for (i = 0; i < S; i++) {
-    k += (l[i] + 1) * p;
-    p *= C + 1;
-  }
-  return k;
-}
-
-static int
-key_label (int k, int C, int32_t * l)
-{
-  int S = 0;
-  while (k) {
-    l[S++] = k % (C + 1) - 1;
-    k /= C + 1;
-  }
-  return S;
-}
-
-/* Probability of every labelling: enumerate all C^T paths. */
-static void
-brute_force (const double *lp, int T, int C, int blank, double *prob)
-{
-  int path[MAX_T], t, i, total = 1;
-  memset (prob, 0, MAX_KEYS * sizeof (double));
-  for (t = 0; t < T; t++)
-    total *= C;
-  for (i = 0; i < total; i++) {
-    int32_t lab[MAX_T];
-    int S = 0, v = i, prev = -1;
-    double lpp = 0;
-    for (t = 0; t < T; t++) {
-      path[t] = v % C;
-      v /= C;
-      lpp += lp[t * C + path[t]];
-      if (path[t] != blank && path[t] != prev)
-        lab[S++] = path[t];
-      prev = path[t];
-    }
-    prob[label_key (lab, S, C)] += exp (lpp);
-  }
 }
 
 static double
@@ -684,38 +618,8 @@ test_beam_streaming_and_pruning (void)
 
 /* ---- vocabulary ---------------------------------------------------- */
 
-static const int32_t words[3][3] = { {1, 2}, {2}, {1, 1} };
-static const int word_len[3] = { 2, 1, 2 };
 static const int32_t phrases[3][3] = { {1, 2, 1}, {2, 2}, {3} };
 static const int phrase_len[3] = { 3, 2, 1 };
-
-static int
-is_entry (const int32_t * l, int S, const int32_t e[][3], const int *len)
-{
-  int i;
-  for (i = 0; i < 3; i++)
-    if (len[i] == S && memcmp (l, e[i], (size_t) S * sizeof (*l)) == 0)
-      return 1;
-  return 0;
-}
-
-/* Words separated by single 3s, optional trailing 3. */
-static int
-allow_words (const int32_t * l, int S)
-{
-  int start = 0, i;
-  if (S > 0 && l[S - 1] == 3)
-    S--;
-  if (S == 0)
-    return 0;
-  for (i = 0; i <= S; i++)
-    if (i == S || l[i] == 3) {
-      if (!is_entry (l + start, i - start, words, word_len))
-        return 0;
-      start = i + 1;
-    }
-  return 1;
-}
 
 static int
 allow_phrases (const int32_t * l, int S)

@@ -13,114 +13,36 @@
 
 #include "dlnn/ctc.h"
 #include "dlnn-test.h"
+#include "ctc-brute.h"
 
-#define MAX_T 6
 #define C 4
-#define MAX_KEYS 15625          /* (C + 1)^T for T = 6 */
 
 static uint64_t rng_state = 7;
 
 static double
 urand (void)
 {
-  rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-  return (double) (rng_state >> 11) / 9007199254740992.0;
-}
-
-static int
-label_key (const int32_t * l, int S)
-{
-  int k = 0, i, p = 1;
-  for (i = 0; i < S; i++) {
-    k += (l[i] + 1) * p;
-    p *= C + 1;
-  }
-  return k;
-}
-
-static int
-key_label (int k, int32_t * l)
-{
-  int S = 0;
-  while (k) {
-    l[S++] = k % (C + 1) - 1;
-    k /= C + 1;
-  }
-  return S;
+  return ctc_urand (&rng_state);
 }
 
 /* Probability of every labelling (blank 0) of the logits @x [T, C] with
  * @offset[c] (if not NULL) added to class c's log-probability and
  * @penalty subtracted from each blank frame's. */
 static void
-brute_force (const float *x, int T, double penalty, const float *offset,
+brute_penalty (const float *x, int T, double penalty, const float *offset,
     double *prob)
 {
-  double lp[MAX_T * C];
-  int t, c, i, total = 1;
-  for (t = 0; t < T; t++) {
-    double m = x[t * C], s = 0;
-    for (c = 1; c < C; c++)
-      if (x[t * C + c] > m)
-        m = x[t * C + c];
-    for (c = 0; c < C; c++)
-      s += exp (x[t * C + c] - m);
-    for (c = 0; c < C; c++)
-      lp[t * C + c] = x[t * C + c] - m - log (s) - (c == 0 ? penalty : 0.0)
-          + (offset ? offset[c] : 0.0);
-    total *= C;
-  }
-  memset (prob, 0, MAX_KEYS * sizeof (double));
-  for (i = 0; i < total; i++) {
-    int32_t lab[MAX_T];
-    int S = 0, v = i, prev = -1;
-    double lpp = 0;
-    for (t = 0; t < T; t++) {
-      int k = v % C;
-      v /= C;
-      lpp += lp[t * C + k];
-      if (k != 0 && k != prev)
-        lab[S++] = k;
-      prev = k;
-    }
-    prob[label_key (lab, S)] += exp (lpp);
-  }
-}
-
-/* Vocabulary: words {1 2}, {2}, {1 1} separated by single 3s, optional
- * trailing 3 (the rule dlnn_ctc_vocab documents). */
-static const int32_t words[3][2] = { {1, 2}, {2, 0}, {1, 1} };
-static const int word_len[3] = { 2, 1, 2 };
-
-static int
-is_word (const int32_t * l, int S)
-{
+  double xd[MAX_T * C], lp[MAX_T * C];
   int i;
-  for (i = 0; i < 3; i++)
-    if (word_len[i] == S && memcmp (l, words[i], (size_t) S * 4) == 0)
-      return 1;
-  return 0;
+
+  for (i = 0; i < T * C; i++)
+    xd[i] = x[i];
+  log_softmax_d (xd, T, C, lp);
+  for (i = 0; i < T * C; i++)
+    lp[i] += (i % C == 0 ? -penalty : 0.0) + (offset ? offset[i % C] : 0.0);
+  brute_force (lp, T, C, 0, prob);
 }
 
-static int
-allow_words (const int32_t * l, int S)
-{
-  int start = 0, i;
-  if (S > 0 && l[S - 1] == 3)
-    S--;
-  if (S == 0)
-    return 0;
-  for (i = 0; i <= S; i++)
-    if (i == S || l[i] == 3) {
-      if (!is_word (l + start, i - start))
-        return 0;
-      start = i + 1;
-    }
-  return 1;
-}
-
-/* Key of the most probable labelling (allowed by the vocabulary if
- * @vocab), -1 if none. */
 static int
 best_key (const double *prob, int vocab)
 {
@@ -128,7 +50,7 @@ best_key (const double *prob, int vocab)
   int k, best = -1;
   double bestp = 0;
   for (k = 0; k < MAX_KEYS; k++)
-    if (prob[k] > bestp && (!vocab || allow_words (l, key_label (k, l)))) {
+    if (prob[k] > bestp && (!vocab || allow_words (l, key_label (k, C, l)))) {
       bestp = prob[k];
       best = k;
     }
@@ -156,11 +78,11 @@ check_nbest (dlnn_ctc_beam * b, const double *prob, int vocab)
       seq[j] = tok[j].id;
     if (vocab)
       CHECK_MSG (allow_words (seq, (int) nt), "hypothesis %d not allowed", i);
-    CHECK_CLOSE (lp, log (prob[label_key (seq, (int) nt)]), 1e-4);
+    CHECK_CLOSE (lp, log (prob[label_key (seq, (int) nt, C)]), 1e-4);
     CHECK (lp <= prev + 1e-6);
     prev = lp;
     if (i == 0)
-      top = label_key (seq, (int) nt);
+      top = label_key (seq, (int) nt, C);
   }
   CHECK_MSG (top == best_key (prob, vocab), "top hypothesis %d is not the "
       "most probable labelling %d", top, best_key (prob, vocab));
@@ -247,7 +169,7 @@ test_penalty_brute_force (void)
       const float *off = p >= 4 ? prior_div : NULL;
       const float pen = p == 5 ? 0.5f : p == 4 ? 0.0f : penalties[p];
       int k;
-      brute_force (x, T, pen, off, prob);
+      brute_penalty (x, T, pen, off, prob);
       for (k = 0; k < 2; k++) {
         dlnn_ctc_beam *b = make_beam (pen, off, k ? v : NULL);
         int top;
