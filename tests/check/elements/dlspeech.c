@@ -553,21 +553,25 @@ run_mixture (const gchar * props)
   return run_mixture_model ("speech.onnx", props);
 }
 
+/* The mixture through @model with @props transcribes to @want. */
+static void
+check_mixture (const gchar * model, const gchar * props, const gchar * want)
+{
+  gchar *text = run_mixture_model (model, props);
+
+  fail_unless_equals_string (text, want);
+  g_free (text);
+}
+
 GST_START_TEST (test_vocabulary)
 {
-  gchar *text, *file, *prop;
+  gchar *file, *prop;
 
-  text = run_mixture (NULL);
-  fail_unless_equals_string (text, "b");
-  g_free (text);
-  text = run_mixture ("vocabulary=\"a\"");
-  fail_unless_equals_string (text, "a");
-  g_free (text);
+  check_mixture ("speech.onnx", NULL, "b");
+  check_mixture ("speech.onnx", "vocabulary=\"a\"", "a");
   /* the phrase "a b" fits the b frames far better than "a" (one frame of
    * the boundary against every b frame read as a or blank) */
-  text = run_mixture ("vocabulary=\" a b, a, \"");
-  fail_unless_equals_string (text, "a b");
-  g_free (text);
+  check_mixture ("speech.onnx", "vocabulary=\" a b, a, \"", "a b");
   /* beam-size: 0 (the default) picks the size (32 with a vocabulary);
    * 32 given explicitly decodes the same phrase */
   {
@@ -577,20 +581,15 @@ GST_START_TEST (test_vocabulary)
     fail_unless_equals_int (beam, 0);
     gst_object_unref (e);
   }
-  text = run_mixture ("vocabulary=\" a b, a, \" beam-size=32");
-  fail_unless_equals_string (text, "a b");
-  g_free (text);
+  check_mixture ("speech.onnx", "vocabulary=\" a b, a, \" beam-size=32",
+      "a b");
   /* uppercase entries are lowercased for a lowercase model */
-  text = run_mixture ("vocabulary=\"A\"");
-  fail_unless_equals_string (text, "a");
-  g_free (text);
+  check_mixture ("speech.onnx", "vocabulary=\"A\"", "a");
 
   file = g_build_filename (g_get_tmp_dir (), "dlspeech-vocab.txt", NULL);
   fail_unless (g_file_set_contents (file, "a b\na\n", -1, NULL));
   prop = g_strdup_printf ("vocabulary=\"@%s\"", file);
-  text = run_mixture (prop);
-  fail_unless_equals_string (text, "a b");
-  g_free (text);
+  check_mixture ("speech.onnx", prop, "a b");
   g_free (prop);
   g_unlink (file);
   g_free (file);
@@ -614,15 +613,11 @@ GST_START_TEST (test_blank_penalty)
   g_object_get (e, "blank-penalty", &bp, NULL);
   fail_unless (bp == 2.5f);
   gst_object_unref (e);
-  text = run_mixture ("beam-size=8 blank-penalty=0");
-  fail_unless_equals_string (text, "b");
-  g_free (text);
-  text = run_mixture ("vocabulary=\" a b, a, \" blank-penalty=0");
-  fail_unless_equals_string (text, "a b");
-  g_free (text);
-  text = run_mixture ("vocabulary=\" a b, a, \" blank-penalty=-1");
-  fail_unless_equals_string (text, "a b");
-  g_free (text);
+  check_mixture ("speech.onnx", "beam-size=8 blank-penalty=0", "b");
+  check_mixture ("speech.onnx", "vocabulary=\" a b, a, \" blank-penalty=0",
+      "a b");
+  check_mixture ("speech.onnx", "vocabulary=\" a b, a, \" blank-penalty=-1",
+      "a b");
   text = run_mixture ("beam-size=8 blank-penalty=20");
   fail_unless (text != NULL);
   fail_unless (strlen (text) > 1, "text '%s'", text);
@@ -678,19 +673,11 @@ GST_START_TEST (test_prior_weight)
   g_object_get (e, "prior-weight", &w, NULL);
   fail_unless (w == -1.0f);
   gst_object_unref (e);
-  text = run_mixture ("vocabulary=\"a, b\"");
-  fail_unless_equals_string (text, "b");
-  g_free (text);
-  text = run_mixture_model ("speech-prior.onnx", "vocabulary=\"a, b\"");
-  fail_unless_equals_string (text, "a");
-  g_free (text);
-  text = run_mixture_model ("speech-prior.onnx",
-      "vocabulary=\"a, b\" prior-weight=0");
-  fail_unless_equals_string (text, "b");
-  g_free (text);
-  text = run_mixture_model ("speech-prior.onnx", "beam-size=8");
-  fail_unless_equals_string (text, "b");
-  g_free (text);
+  check_mixture ("speech.onnx", "vocabulary=\"a, b\"", "b");
+  check_mixture ("speech-prior.onnx", "vocabulary=\"a, b\"", "a");
+  check_mixture ("speech-prior.onnx", "vocabulary=\"a, b\" prior-weight=0",
+      "b");
+  check_mixture ("speech-prior.onnx", "beam-size=8", "b");
   text = run_mixture_model ("speech-prior.onnx",
       "beam-size=8 prior-weight=1");
   fail_unless (text != NULL && strchr (text, 'a') != NULL, "text '%s'", text);
