@@ -325,42 +325,20 @@ dlnn_ctc_vocab *
 gst_dl_speech_lm_lexicon (GstDlSpeech * self, gint64 * n_words,
     GError ** error)
 {
-  const dlnn_ctc_lm *lm = self->lm_model;
-  const int64_t n = dlnn_ctc_lm_count (lm, 1);
-  GArray *tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
   dlnn_ctc_vocab *vocab;
   dlnn_status st;
+  int64_t n = 0;
 
-  *n_words = 0;
   dlnn_status_clear (&st);
-  vocab = dlnn_ctc_vocab_new (self->boundary, &st);
-  for (int64_t id = 0; vocab != NULL && id < n; id++) {
-    const gchar *w = dlnn_ctc_lm_word_text (lm, (int32_t) id);
-
-    if (w == NULL || id == dlnn_ctc_lm_bos (lm) || id == dlnn_ctc_lm_eos (lm)
-        || id == dlnn_ctc_lm_unk (lm))
-      continue;
-    g_array_set_size (tokens, 0);
-    /* words the labels cannot spell (digits, "(2)" variants) are left out */
-    if (!tokenize_word (self, w, tokens) || tokens->len == 0)
-      continue;
-    if (dlnn_ctc_vocab_add (vocab, (const int32_t *) tokens->data,
-            tokens->len, &st) != DLNN_OK) {
-      dlnn_ctc_vocab_free (vocab);
-      vocab = NULL;
-      break;
-    }
-    (*n_words)++;
-  }
-  g_array_free (tokens, TRUE);
-  if (vocab == NULL || *n_words == 0) {
+  vocab = dlnn_ctc_lm_lexicon (self->lm_model,
+      (const char *const *) self->model->labels, self->n_classes,
+      self->blank, self->boundary, &n, &st);
+  *n_words = n;
+  if (vocab == NULL)
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "Language model \"%s\": %s", self->lm ? self->lm : "",
-        vocab == NULL ? st.message : "none of its words can be spelled with "
-        "the model's labels (set lm-lexicon=false to allow any word)");
-    dlnn_ctc_vocab_free (vocab);
-    return NULL;
-  }
+        "Language model \"%s\": %s%s", self->lm ? self->lm : "", st.message,
+        st.code == DLNN_ERR_INVALID ? " (set lm-lexicon=false to allow any "
+        "word)" : "");
   return vocab;
 }
 

@@ -46,8 +46,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_dl_speech_debug);
 #define DEFAULT_SILENCE_DURATION 500    /* ms */
 #define DEFAULT_MAX_UTTERANCE 30.0      /* s */
 #define DEFAULT_THREADS 0
-#define DEFAULT_LM_WEIGHT 0.5f
-#define DEFAULT_WORD_BONUS 1.0f
+#define DEFAULT_LM_WEIGHT DLNN_CTC_LM_DEFAULT_WEIGHT
+#define DEFAULT_WORD_BONUS DLNN_CTC_LM_DEFAULT_WORD_BONUS
 #define DEFAULT_LM_LEXICON TRUE
 
 /* endpointing constants (documented in gstdlspeech.c) */

@@ -105,6 +105,11 @@ typedef struct dt_speech_decode_opts
   const dlnn_ctc_vocab *vocab;  /* beam constraint (borrowed) or NULL */
   float blank_penalty;          /* dlnn_ctc_beam_cfg, beam only */
   const float *class_offset;    /* dlnn_ctc_beam_cfg (C entries) or NULL */
+  /* dlnn_ctc_beam_cfg's LM (borrowed) or NULL, its weights, and the
+   * word-boundary label */
+  const dlnn_ctc_lm *lm;
+  float lm_weight, word_bonus;
+  int32_t word_boundary;
   int verbose;                  /* print each reference and hypothesis */
   /* When not NULL (C entries): the sum over every decoded frame of each
    * class's posterior, and the frame count into *n_frames. */

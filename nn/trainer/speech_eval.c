@@ -241,6 +241,13 @@ dt_speech_decode_corpus (dlnn_exec * e, const dt_corpus * c, int n_mels,
     bc.blank_penalty = o->blank_penalty;
     bc.class_offset = o->class_offset;
     bc.vocab = o->vocab;
+    if (o->lm) {
+      bc.lm = o->lm;
+      bc.labels = (const char *const *) labels;
+      bc.word_boundary = o->word_boundary;
+      bc.lm_weight = o->lm_weight;
+      bc.word_bonus = o->word_bonus;
+    }
     bc.max_frames = dt_speech_out_frames (max_frames) + 16;
     bd = dlnn_ctc_beam_new (&bc, st);
     if (!bd) {

@@ -16,7 +16,8 @@ dt_eval_model_task (int argc, char **argv)
   /* `eval` options that take a value (without '=') */
   static const char *const with_value[] = { "--data", "--format", "--split",
     "--batch-size", "--limit", "--threads", "--beam", "--grammar",
-    "--blank-penalty", "--prior-weight", "--write-prior", NULL
+    "--blank-penalty", "--prior-weight", "--write-prior", "--lm",
+    "--lm-weight", "--word-bonus", NULL
   };
   const char *model = NULL;
   dlnn_graph *g = NULL;
@@ -71,6 +72,14 @@ usage (FILE * f)
       "                     frame in the beam search (default with --grammar,\n"
       "                     as dlspeech: %.1f with priors, %.1f without;\n"
       "                     else 0)\n"
+      "  --lm FILE          score the beam search (default width 32 with the\n"
+      "                     lexicon, else 8) with an ARPA n-gram language\n"
+      "                     model, as dlspeech's lm property does: words are\n"
+      "                     restricted to the LM's (its lexicon) unless\n"
+      "                     --no-lm-lexicon\n"
+      "  --lm-weight A      weight of the LM's log-probabilities (default %.1f)\n"
+      "  --word-bonus B     score added per word with --lm (default %.1f)\n"
+      "  --no-lm-lexicon    let the LM score any word the labels spell\n"
       "  --write-prior OUT  write the model to OUT.onnx with dl.ctc_prior, the\n"
       "                     log of each class's mean posterior over the\n"
       "                     frames of CORPUS\n"
@@ -80,7 +89,9 @@ usage (FILE * f)
       "  --threads N        math threads (default: all cores)\n",
       (double) DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT,
       (double) DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY,
-      (double) DLNN_CTC_CONSTRAINED_BLANK_PENALTY);
+      (double) DLNN_CTC_CONSTRAINED_BLANK_PENALTY,
+      (double) DLNN_CTC_LM_DEFAULT_WEIGHT,
+      (double) DLNN_CTC_LM_DEFAULT_WORD_BONUS);
 }
 
 /* Parses a float option in [lo, hi] into *v; 0 (after a message) if bad. */
@@ -132,6 +143,33 @@ done:
   return ok;
 }
 
+/* --lm: loads the LM into *@lm and, with @lexicon and no grammar's
+ * *@vocab, its lexicon into *@vocab; the default beam (*@beam 0) as
+ * dlspeech's: 32 with a lexicon, else 8. 0 after a message on errors. */
+static int
+load_lm (const char *path, int lexicon, dlnn_ctc_vocab ** vocab,
+    dlnn_ctc_lm ** lm, const char *const *labels, int n_labels, int blank,
+    int32_t boundary, long *beam)
+{
+  dlnn_status st;
+  int64_t n_words = 0;
+
+  dlnn_status_clear (&st);
+  if (boundary < 0)
+    return !dt_fail ("--lm: the model has no \" \" label (word boundary)");
+  if (!(*lm = dlnn_ctc_lm_load (path, &st)))
+    return !dt_fail ("--lm '%s': %s", path, st.message);
+  if (lexicon && !*vocab) {
+    *vocab = dlnn_ctc_lm_lexicon (*lm, labels, n_labels, blank, boundary,
+        &n_words, &st);
+    if (!*vocab)
+      return !dt_fail ("--lm '%s': %s", path, st.message);
+  }
+  if (*beam == 0)
+    *beam = *vocab ? 32 : 8;
+  return 1;
+}
+
 int
 dt_speech_eval_main (int argc, char **argv)
 {
@@ -142,6 +180,10 @@ dt_speech_eval_main (int argc, char **argv)
     {"blank-penalty", required_argument, NULL, 'P'},
     {"prior-weight", required_argument, NULL, 'W'},
     {"write-prior", required_argument, NULL, 'o'},
+    {"lm", required_argument, NULL, 'L'},
+    {"lm-weight", required_argument, NULL, 'A'},
+    {"word-bonus", required_argument, NULL, 'O'},
+    {"no-lm-lexicon", no_argument, NULL, 'N'},
     {"verbose", no_argument, NULL, 'v'},
     {"limit", required_argument, NULL, 'l'},
     {"batch-size", required_argument, NULL, 'b'},
@@ -150,11 +192,14 @@ dt_speech_eval_main (int argc, char **argv)
     {NULL, 0, NULL, 0}
   };
   const char *data = NULL, *model = NULL, *meta, *grammar = NULL;
-  const char *prior_out = NULL;
+  const char *prior_out = NULL, *lm_path = NULL;
   long beam = 0, limit = 0, batch = 16, threads = 0;
   int verbose = 0, opt, ret = 1, blank = 0, n_labels = 0, have_bp = 0;
-  int have_pw = 0;
+  int have_pw = 0, lm_lexicon = 1;
   float blank_penalty = 0.0f, prior_weight = 0.0f;
+  float lm_weight = DLNN_CTC_LM_DEFAULT_WEIGHT;
+  float word_bonus = DLNN_CTC_LM_DEFAULT_WORD_BONUS;
+  int32_t boundary = -1;
   float *offset = NULL;
   double *class_sum = NULL;
   int64_t n_frames = 0;
@@ -165,6 +210,7 @@ dt_speech_eval_main (int argc, char **argv)
   dlnn_exec *e = NULL;
   dlnn_grammar *gram = NULL;
   dlnn_ctc_vocab *vocab = NULL;
+  dlnn_ctc_lm *lm = NULL;
   dlnn_audio_cfg cfg;
   dt_corpus corpus = { 0 };
   dt_error_counts err;
@@ -198,6 +244,20 @@ dt_speech_eval_main (int argc, char **argv)
         break;
       case 'o':
         prior_out = optarg;
+        break;
+      case 'L':
+        lm_path = optarg;
+        break;
+      case 'A':
+        if (!parse_float ("--lm-weight", optarg, 0, 10, &lm_weight))
+          return 1;
+        break;
+      case 'O':
+        if (!parse_float ("--word-bonus", optarg, -20, 20, &word_bonus))
+          return 1;
+        break;
+      case 'N':
+        lm_lexicon = 0;
         break;
       case 'v':
         verbose = 1;
@@ -260,11 +320,10 @@ dt_speech_eval_main (int argc, char **argv)
     dt_fail ("model '%s': bad dl.ctc: %s", model, st.message);
     goto out;
   }
+  for (int k = 0; k < n_labels; k++)
+    if (k != blank && strcmp (labels[k], " ") == 0)
+      boundary = k;
   if (grammar) {
-    int32_t boundary = -1;
-    for (int k = 0; k < n_labels; k++)
-      if (k != blank && strcmp (labels[k], " ") == 0)
-        boundary = k;
     if (!(gram = dlnn_grammar_load (grammar, &st))
         || !(vocab = dlnn_grammar_ctc_vocab (gram, (const char *const *)
                 labels, n_labels, blank, boundary, &st))) {
@@ -280,6 +339,9 @@ dt_speech_eval_main (int argc, char **argv)
           DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY :
           DLNN_CTC_CONSTRAINED_BLANK_PENALTY;
   }
+  if (lm_path && !load_lm (lm_path, lm_lexicon, &vocab, &lm,
+          (const char *const *) labels, n_labels, blank, boundary, &beam))
+    goto out;
   if ((have_bp || have_pw) && beam == 0) {
     dt_fail ("eval: --blank-penalty and --prior-weight apply to the beam "
         "search: give --beam N or --grammar FILE");
@@ -324,6 +386,10 @@ dt_speech_eval_main (int argc, char **argv)
   dopt.vocab = vocab;
   dopt.blank_penalty = blank_penalty;
   dopt.class_offset = offset;
+  dopt.lm = lm;
+  dopt.lm_weight = lm_weight;
+  dopt.word_bonus = word_bonus;
+  dopt.word_boundary = boundary;
   dopt.verbose = verbose;
   dopt.class_sum = class_sum;
   dopt.n_frames = &n_frames;
@@ -336,6 +402,10 @@ dt_speech_eval_main (int argc, char **argv)
     printf ("utterances: %d (%.1f s of audio, decoded in %.1f s, beam %ld, "
         "prior weight %g, blank penalty %g)\n", corpus.n, corpus.seconds,
         dt_now () - t0, beam, (double) prior_weight, (double) blank_penalty);
+  if (lm)
+    printf ("LM: %s (order %d, lm weight %g, word bonus %g, %s)\n", lm_path,
+        dlnn_ctc_lm_order (lm), (double) lm_weight, (double) word_bonus,
+        lm_lexicon ? "words restricted to its lexicon" : "any word");
   else
     printf ("utterances: %d (%.1f s of audio, decoded in %.1f s, greedy)\n",
         corpus.n, corpus.seconds, dt_now () - t0);
@@ -355,6 +425,7 @@ out:
   free (class_sum);
   dt_corpus_free (&corpus);
   dlnn_ctc_vocab_free (vocab);
+  dlnn_ctc_lm_free (lm);
   dlnn_grammar_free (gram);
   dlnn_strv_free (labels, n_labels);
   dlnn_exec_free (e);

@@ -701,6 +701,56 @@ test_beam_lm_vocab (void)
   dlnn_ctc_lm_free (lm);
 }
 
+/* dlnn_ctc_lm_lexicon: the LM's words the labels spell (not <s>, </s>,
+ * <unk>), and a beam constrained by it decodes as by the hand-made
+ * vocabulary of test_beam_lm_vocab. */
+static void
+test_lm_lexicon (void)
+{
+  static const char *const no_c[] =
+      { "<blank>", " ", "o", "v", "e", "r", "t", "h", "i", "x", "a" };
+  static const char *const only_z[] = { "<blank>", " ", "z" };
+  dlnn_status st;
+  dlnn_ctc_lm *lm = load_text ("lexicon.arpa", tiny_arpa, &st);
+  dlnn_ctc_vocab *v;
+  dlnn_ctc_beam_cfg cfg;
+  dlnn_ctc_beam *b;
+  char best[64];
+  int64_t n_words = -1;
+  int n, i;
+  if (!lm)
+    return;
+  v = dlnn_ctc_lm_lexicon (lm, labels, NC, 0, 1, &n_words, &st);
+  CHECK_MSG (v != NULL, "%s", st.message);
+  if (!v)
+    return;
+  /* over, there, their, car */
+  CHECK_MSG (n_words == 4, "%lld", (long long) n_words);
+  CHECK (dlnn_ctc_vocab_n_entries (v) == 4);
+  beam_cfg (&cfg, lm, 1.0f, 0.0f);
+  cfg.vocab = v;
+  n = decode (&cfg, &b, best, sizeof (best));
+  CHECK_MSG (strcmp (best, "over there") == 0, "'%s'", best);
+  for (i = 0; i < n; i++) {
+    char *w, *save = NULL;
+    hyp_text (b, i, best, sizeof (best));
+    for (w = strtok_r (best, " ", &save); w; w = strtok_r (NULL, " ", &save))
+      CHECK_MSG (strcmp (w, "over") == 0 || strcmp (w, "there") == 0
+          || strcmp (w, "their") == 0 || strcmp (w, "car") == 0, "'%s'", w);
+  }
+  dlnn_ctc_beam_free (b);
+  dlnn_ctc_vocab_free (v);
+  /* "car" cannot be spelled without a "c" label */
+  v = dlnn_ctc_lm_lexicon (lm, no_c, NC, 0, 1, &n_words, &st);
+  CHECK_MSG (v != NULL && n_words == 3, "%lld", (long long) n_words);
+  dlnn_ctc_vocab_free (v);
+  /* no word at all: an error, not an empty lexicon */
+  v = dlnn_ctc_lm_lexicon (lm, only_z, 3, 0, 1, &n_words, &st);
+  CHECK (v == NULL && st.code == DLNN_ERR_INVALID && n_words == 0);
+  CHECK_MSG (strstr (st.message, "spelled") != NULL, "%s", st.message);
+  dlnn_ctc_lm_free (lm);
+}
+
 static void
 test_beam_lm_config (void)
 {
@@ -749,6 +799,7 @@ main (void)
   DLNN_RUN (test_beam_lm_oov_partial);
   DLNN_RUN (test_beam_lm_vocab);
   DLNN_RUN (test_beam_lm_config);
+  DLNN_RUN (test_lm_lexicon);
   rc = dlnn_test_summary ();
   {
     char cmd[128];

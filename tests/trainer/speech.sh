@@ -7,7 +7,8 @@
 # lines; --stop-after + --resume equals an uninterrupted run; missing or
 # corrupt audio fails naming the file; a LibriSpeech tree is read; a
 # diverging run stops with a clear error; eval --grammar keeps to the
-# grammar; fit --init starts from a model's parameters.
+# grammar; eval --lm keeps to the LM's words; fit --init starts from a
+# model's parameters.
 . "$(dirname "$0")/common.sh"
 PY=/usr/bin/python3
 if ! command -v espeak-ng >/dev/null 2>&1; then
@@ -125,6 +126,30 @@ grep -q 'prior weight 0, blank penalty 2)' "$WORK/gramn.out" ||
 run badgram "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --grammar "$WORK/nope.gram"
 [ $rc -eq 1 ] && grep -q "nope.gram" "$WORK/badgram.err" ||
   fail "a missing grammar did not fail naming it"
+
+# --lm: an LM of the three references (scripts/make-lm.sh TEXTFILE);
+# with its lexicon (the default, beam 32) every hypothesis word is one of
+# the LM's words; --no-lm-lexicon lets any word through; a missing LM
+# fails naming it
+cut -f 2 "$C/val.tsv" > "$WORK/val.txt"
+"$SOURCE_ROOT/scripts/make-lm.sh" "$WORK/val.arpa" "$WORK/val.txt" 2 >/dev/null ||
+  fail "make-lm.sh TEXTFILE failed"
+run lm "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --lm "$WORK/val.arpa" --verbose
+[ $rc -eq 0 ] || fail "eval --lm failed"
+grep -q 'beam 32,' "$WORK/lm.out" && grep -q 'lm weight 0.5, word bonus 1, words restricted to its lexicon' "$WORK/lm.out" ||
+  fail "eval --lm did not report beam 32, the default weights and the lexicon"
+words=" $(tr '\n' ' ' < "$WORK/val.txt") "
+for w in $(sed -n 's/^HYP: //p' "$WORK/lm.out"); do
+  case "$words" in *" $w "*) ;; *) fail "eval --lm wrote '$w', not a word of the LM" ;; esac
+done
+[ -n "$(sed -n 's/^HYP: //p' "$WORK/lm.out" | tr -d ' \n')" ] || fail "eval --lm wrote nothing"
+run lmany "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --lm "$WORK/val.arpa" \
+  --no-lm-lexicon --lm-weight 0.8 --word-bonus 0
+[ $rc -eq 0 ] && grep -q 'beam 8,' "$WORK/lmany.out" && grep -q 'lm weight 0.8, word bonus 0, any word' "$WORK/lmany.out" ||
+  fail "eval --no-lm-lexicon --lm-weight --word-bonus not taken"
+run lmbad "$DLTRAIN" eval "$WORK/o.onnx" --data "$C/val.tsv" --lm "$WORK/nope.arpa"
+[ $rc -eq 1 ] && grep -q "nope.arpa" "$WORK/lmbad.err" ||
+  fail "a missing LM did not fail naming it"
 
 # --init: a run started from o.onnx at a negligible learning rate scores
 # what o.onnx scores (its parameters and normalisation were taken over),

@@ -174,6 +174,16 @@ DLNN_API int32_t dlnn_ctc_lm_unk (const dlnn_ctc_lm * lm);
 DLNN_API double dlnn_ctc_lm_logp (const dlnn_ctc_lm * lm,
     const int32_t * hist, int n_hist, int32_t word);
 
+/* The lexicon of @lm's words for a constrained beam search (as a
+ * word-based recogniser's dictionary): every unigram but <s>, </s> and
+ * <unk> that @labels[0..n_labels) can spell (the longest label matching
+ * at each position, not @blank or @boundary; words they cannot spell are
+ * left out). Their count into @n_words (may be NULL). NULL with
+ * DLNN_ERR_INVALID when none can be spelled. */
+DLNN_API dlnn_ctc_vocab *dlnn_ctc_lm_lexicon (const dlnn_ctc_lm * lm,
+    const char *const *labels, int64_t n_labels, int blank, int32_t boundary,
+    int64_t * n_words, dlnn_status * st);
+
 typedef struct dlnn_ctc_beam_cfg
 {
   int blank;                    /* default 0 */
@@ -241,6 +251,10 @@ DLNN_API void dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg);
  * chosen like the above (prior division beat the blank penalty alone). */
 #define DLNN_CTC_CONSTRAINED_PRIOR_WEIGHT 1.0f
 #define DLNN_CTC_CONSTRAINED_PRIOR_BLANK_PENALTY 0.5f
+/* Default lm_weight (alpha) and word_bonus (beta) of the beam search with
+ * a language model (dlnn_ctc_beam_cfg_init, dlspeech, `dltrain eval --lm`). */
+#define DLNN_CTC_LM_DEFAULT_WEIGHT 0.5f
+#define DLNN_CTC_LM_DEFAULT_WORD_BONUS 1.0f
 
 /* Parses the dl.ctc_prior metadata value: a JSON array of exactly
  * @n_classes finite numbers, the natural log of each output class's mean

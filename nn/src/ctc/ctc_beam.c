@@ -25,8 +25,8 @@ dlnn_ctc_beam_cfg_init (dlnn_ctc_beam_cfg * cfg)
   cfg->max_frames = 3000;
   cfg->vocab = NULL;
   cfg->lm = NULL;
-  cfg->lm_weight = 0.5f;
-  cfg->word_bonus = 1.0f;
+  cfg->lm_weight = DLNN_CTC_LM_DEFAULT_WEIGHT;
+  cfg->word_bonus = DLNN_CTC_LM_DEFAULT_WORD_BONUS;
   cfg->lm_oov_logp = -23.02585f;
   cfg->labels = NULL;
   cfg->word_boundary = -1;

@@ -172,35 +172,6 @@ out:
   return c;
 }
 
-/* Tokens of @word: the longest label matching at each position; their
- * count, or -1 if some position matches no label. */
-static int64_t
-spell (const char *word, const char *const *labels, int64_t n_labels,
-    int blank, int32_t boundary, int32_t * out)
-{
-  const char *p = word;
-  int64_t n = 0, k;
-  while (*p) {
-    int64_t best = -1;
-    size_t best_len = 0;
-    for (k = 0; k < n_labels; k++) {
-      size_t len;
-      if (k == blank || k == boundary || !labels[k])
-        continue;
-      len = strlen (labels[k]);
-      if (len > best_len && strncmp (p, labels[k], len) == 0) {
-        best = k;
-        best_len = len;
-      }
-    }
-    if (best < 0)
-      return -1;
-    out[n++] = (int32_t) best;
-    p += best_len;
-  }
-  return n;
-}
-
 static void
 dfa_free (dfa * D)
 {
@@ -255,7 +226,8 @@ dlnn_grammar_ctc_vocab (const dlnn_grammar * g, const char *const *labels,
     if (tok_len[w] != -2)
       continue;
     word = g->text + g->word_off[w];
-    n = spell (word, labels, n_labels, blank, boundary, tok + n_tok);
+    n = dlnn_ctc_spell (word, labels, n_labels, blank, boundary,
+        tok + n_tok);
     tok_off[w] = n_tok;
     tok_len[w] = (int32_t) (n < 0 ? -1 : n);
     if (n > 0)

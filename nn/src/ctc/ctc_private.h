@@ -36,6 +36,12 @@ struct dlnn_ctc_vocab
   int32_t accept_empty;         /* the empty hypothesis is complete */
 };
 
+/* Tokens of @word into @out (room for strlen (@word)): the longest label
+ * (not @blank, not @boundary) matching at each position; their count, or
+ * -1 if some position matches no label. */
+int64_t dlnn_ctc_spell (const char *word, const char *const *labels,
+    int64_t n_labels, int blank, int32_t boundary, int32_t * out);
+
 /* Adds a root node (a grammar state); its index or -1 (out of memory). */
 int32_t dlnn_ctc_vocab_add_root (dlnn_ctc_vocab * v);
 /* Inserts @n tokens below @root and returns the last node (not yet marked
