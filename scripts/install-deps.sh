@@ -51,6 +51,11 @@ PKGS=(
   # short effects (EVENT_NOISE) and more music (EXTRA_MUSIC2) for the
   # tagger's train / val splits
   neverball-common neverball-data pingus-data
+  # make-tag-corpus.py --more-sources (train / val only) and its check in
+  # tests/trainer/tag-stream.sh: MIDI songs and the synthesiser and General
+  # MIDI soundfonts that render them, more real applause and effects
+  openttd-openmsx fluidsynth fluid-soundfont-gm timgm6mb-soundfont
+  tennix tuxfootball foobillardplus-data
   # n-gram LM for CTC decoding (scripts/make-lm.sh, tests/nn ctc-lm-en-us):
   # pocketsphinx's en-us trigram LM converted to ARPA by sphinx_lm_convert
   sphinxbase-utils pocketsphinx-en-us

@@ -47,7 +47,16 @@ Sources (all real recordings unless said otherwise):
   between two sentences, as real recordings pause: paused_speech) and real
   recordings of pocketsphinx-testdata (cards/*.wav, tidigits) that the
   benchmark does not use;
-- silence: digital zero and very low noise (-90..-60 dBFS).
+- silence: digital zero and very low noise (-90..-60 dBFS);
+- with --more-sources (T9, issue 5; train / val only): openttd-openmsx's
+  31 MIDI songs rendered by fluidsynth with fluid-soundfont-gm's or
+  timgm6mb-soundfont's General MIDI sounds (MIDI_MUSIC, their first
+  MIDI_SEC s), tuxfootball's title music, real applause of tennix (its
+  tennix.tnx archive) and foobillardplus-data for val and tuxfootball's
+  cheering crowd for train (APPLAUSE2), and effects as hard negatives for
+  music: whistles, kicks, billiard balls, rackets (EVENT_NOISE2) and rain
+  (EXTRA_NOISE2). Packages: fluidsynth fluid-soundfont-gm openttd-openmsx
+  tennix tuxfootball foobillardplus-data.
 Multi-label clips mix speech over music, applause or noise, and music with
 applause, at random levels. Every clip gets a random gain, a third of them
 a random low-pass (so band-limited sources do not give their tag away).
@@ -278,6 +287,39 @@ REAL_SPEECH = {"train": sorted (glob.glob (
 # tracks' other parts (drums, breaks, quiet passages) too; T8, issue 5)
 BENCH_MUSIC_KB = 160
 
+# --more-sources (T9, issue 5): more real recordings, train / val only
+# (each pool its own split_trainval, so the bench and the pools above keep
+# their splits). Packages: openttd-openmsx (MIDI songs, GPL-2), rendered
+# with fluidsynth and the General MIDI soundfonts of fluid-soundfont-gm
+# (FluidR3_GM) and timgm6mb-soundfont (TimGM6mb), one of the two per song
+# (render_midi); more real applause: tennix's (a tennis crowd, a member of
+# its tennix.tnx archive: "tennix:NAME", tennix_member), foobillardplus-
+# data's (a billiards audience) for val, tuxfootball's cheering crowd for
+# train; hard negatives for music: tuxfootball's referee whistles, kicks
+# and bounces, foobillardplus-data's balls, tennix's rackets and court
+# (EVENT_NOISE2, as sequences) and tennix's rain (EXTRA_NOISE2).
+MIDI_MUSIC = sorted (glob.glob ("/usr/share/games/openttd/baseset/openmsx/"
+                                "*.mid"))
+SOUNDFONTS = ["/usr/share/sounds/sf2/FluidR3_GM.sf2",
+              "/usr/share/sounds/sf2/TimGM6mb.sf2"]
+# seconds of each rendered song kept (from its first sound on)
+MIDI_SEC = 60
+TENNIX = "/usr/share/games/tennix/tennix.tnx"
+TUXFOOTBALL = "/usr/share/games/tuxfootball/sound/"
+FOOBILLARD = "/usr/share/games/foobillardplus/data/"
+APPLAUSE2 = {"train": [TUXFOOTBALL + "crowdcheer.wav"],
+             "val": ["tennix:applause.ogg", FOOBILLARD + "applause.wav"]}
+EVENT_NOISE2 = (
+    [TUXFOOTBALL + f + ".wav" for f in (
+        "kick", "bounce", "refwhistleshort", "refwhistlelong",
+        "refwhistletwice", "refwhistleend")] +
+    [FOOBILLARD + f + ".wav" for f in (
+        "ballinhole", "balloutoftable", "smack", "shuffleballs", "bomb")] +
+    ["tennix:%s.ogg" % f for f in ("racket1", "racket2", "ground1",
+                                   "ground2", "mouseclick")])
+EXTRA_NOISE2 = ["tennix:rain.ogg"]
+EXTRA_MUSIC3 = [TUXFOOTBALL + "titlemusic.ogg"]
+
 # label sets and their shares
 # (noise got 4 points of speech's and silence's shares with EVENT_NOISE:
 # noise heard as music was the commonest error)
@@ -371,9 +413,60 @@ def opensfx_entry (index):
   return wav
 
 
+def tennix_member (name):
+  """The bytes of member @name of tennix's tennix.tnx: a 30-byte magic,
+  version (2 bytes), key and item count, then per item 88 bytes of name,
+  big-endian offset and length and 4 more bytes, XORed with the key; each
+  member's data is XORed with a byte of its own (for an Ogg file, the one
+  that turns its first byte into the "O" of "OggS")."""
+  with open (TENNIX, "rb") as f:
+    d = f.read ()
+  if len (d) < 34 or not d.startswith (b"thpinfo.com/2009/tennix/afmt"):
+    raise ValueError ("%s is not a tennix archive" % TENNIX)
+  key, items = d[32], d[33]
+  for i in range (items):
+    o = 34 + 100 * i
+    if o + 100 > len (d):
+      break
+    it = bytes (x ^ key for x in d[o:o + 100])
+    if it[:88].split (b"\0")[0] != name.encode ():
+      continue
+    off, size = struct.unpack_from (">II", it, 88)
+    if off + size > len (d) or size < 4:
+      raise ValueError ("tennix member %s out of range" % name)
+    k = d[off] ^ ord ("O")
+    data = bytes (x ^ k for x in d[off:off + size])
+    if data[:4] != b"OggS":
+      raise ValueError ("tennix member %s is not an Ogg file" % name)
+    return data
+  raise ValueError ("tennix archive has no %s" % name)
+
+
+def render_midi (path):
+  """A MIDI song rendered to WAV bytes (16 kHz) by fluidsynth with one of
+  SOUNDFONTS, chosen per song (sha1 of its path) among those installed."""
+  fonts = [f for f in SOUNDFONTS if os.path.exists (f)]
+  if not fonts:
+    raise ValueError ("no General MIDI soundfont")
+  font = fonts[int (hashlib.sha1 (path.encode ()).hexdigest ()[:8], 16) %
+               len (fonts)]
+  with tempfile.TemporaryDirectory () as tmp:
+    wav = os.path.join (tmp, "song.wav")
+    subprocess.run (["fluidsynth", "-ni", "-q", "-F", wav, "-r", "16000",
+                     "-g", "0.4", font, path], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, check=True)
+    with open (wav, "rb") as f:
+      return f.read ()
+
+
 def source_exists (path):
   if path.startswith ("zip:"):
     return os.path.exists (path.split (":", 2)[1])
+  if path.startswith ("tennix:"):
+    return os.path.exists (TENNIX)
+  if path.startswith ("midi:"):
+    return shutil.which ("fluidsynth") is not None and \
+        os.path.exists (path[5:])
   return os.path.exists (OPENSFX if path.startswith ("opensfx:") else path)
 
 
@@ -386,6 +479,10 @@ def decode (path, max_bytes=None):
     data = opensfx_entry (int (path.split (":")[1]))
   elif path.startswith ("zip:"):
     data = zip_member (path)
+  elif path.startswith ("tennix:"):
+    data = tennix_member (path.split (":", 1)[1])
+  elif path.startswith ("midi:"):
+    data = render_midi (path[5:])
   else:
     with open (path, "rb") as f:
       data = f.read (max_bytes) if max_bytes else f.read ()
@@ -396,7 +493,12 @@ def decode (path, max_bytes=None):
                          "!", "fdsink", "fd=1"], input=data,
                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                         check=True).stdout
-  return np.frombuffer (out, dtype="<i2").astype (np.float64) / 32768.0
+  x = np.frombuffer (out, dtype="<i2").astype (np.float64) / 32768.0
+  if path.startswith ("midi:"):
+    # MIDI_SEC seconds from the first sound on (songs start silent)
+    on = np.nonzero (np.abs (x) > 1e-3)[0]
+    x = x[on[0] if len (on) else 0:][:MIDI_SEC * RATE]
+  return x
 
 
 def write_wav (x, path):
@@ -702,7 +804,7 @@ def make_clip (job):
   return job["index"]
 
 
-def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB):
+def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
   music = sorted (f for g in MUSIC_GLOBS for f in glob.glob (g,
                                                               recursive=True))
   effects = sorted (f for f in glob.glob (LINCITY + "*.wav")
@@ -751,7 +853,23 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB):
                        source_exists (f)], music_bytes[split])
     else:
       ev = []
-    a = load_list ([f for f in APPLAUSE[split] if source_exists (f)])
+    applause = list (APPLAUSE[split])
+    if more and split != "bench":
+      # --more-sources (T9): each pool its own split_trainval
+      midi = ["midi:" + f for f in MIDI_MUSIC]
+      m += load_list ([f for f in midi if split_trainval (f, midi) == split
+                       and source_exists (f)])
+      m += load_list ([f for f in EXTRA_MUSIC3
+                       if split_trainval (f, EXTRA_MUSIC3) == split and
+                       source_exists (f)], music_bytes[split])
+      e += load_list ([f for f in EXTRA_NOISE2
+                       if split_trainval (f, EXTRA_NOISE2) == split and
+                       source_exists (f)])
+      ev += load_list ([f for f in EVENT_NOISE2
+                        if split_trainval (f, EVENT_NOISE2) == split and
+                        source_exists (f)])
+      applause += APPLAUSE2[split]
+    a = load_list ([f for f in applause if source_exists (f)])
     c = load_list ([f for f in CLAPS.get (split, []) if os.path.exists (f)])
     s = load_list ([f for f in REAL_SPEECH.get (split, [])
                     if os.path.exists (f)])
@@ -905,6 +1023,10 @@ def main ():
                        BENCH_MUSIC_KB, BENCH_MUSIC_KB))
   ap.add_argument ("--no-music-noise", action="store_true",
                    help="no music-over-noise clips (MIXES_NO_MUSIC_NOISE)")
+  ap.add_argument ("--more-sources", action="store_true",
+                   help="more real recordings for train / val: MIDI songs, "
+                   "applause, effects (MIDI_MUSIC, APPLAUSE2, EVENT_NOISE2, "
+                   "EXTRA_NOISE2, EXTRA_MUSIC3)")
   ap.add_argument ("--jobs", type=int, default=os.cpu_count () or 1)
   args = ap.parse_args ()
 
@@ -918,7 +1040,8 @@ def main ():
   def log (s):
     print ("make-tag-corpus: " + s, flush=True)
 
-  pools, sources = load_pools (args.out, args.jobs, log, args.music_kb)
+  pools, sources = load_pools (args.out, args.jobs, log, args.music_kb,
+                               args.more_sources)
   n = int (round (args.clip_sec * RATE))
   counts = {"train": args.clips, "val": max (1, args.clips // 5)}
   mixes = MIXES_NO_MUSIC_NOISE if args.no_music_noise else MIXES

@@ -45,12 +45,20 @@
 # default 160: their first 6-12 s) and MUSIC_NOISE=0 (no music-over-noise
 # clips, --no-music-noise) change the corpus; MUSIC_KB=1536 MUSIC_NOISE=0
 # scored +0.03 macro F1 on the validation stream but 0.759 (against 0.846)
-# on the bench, so the defaults keep the shipped recipe.
+# on the bench, so the defaults keep the shipped recipe. T9 (issue 5):
+# MORE_SOURCES=1 (make-tag-corpus.py --more-sources: openttd-openmsx's MIDI
+# songs rendered by fluidsynth, two more val applause recordings and one
+# train crowd, whistles / balls / rackets / rain as effects; train / val
+# only, the bench is byte-identical) with MUSIC_KB=1536 MUSIC_NOISE=0
+# scored 0.906 macro F1 on the new validation stream (held-out seeds;
+# the shipped recipe's train-only model 0.886, MUSIC_KB=1536 MUSIC_NOISE=0
+# alone 0.891) but 0.741 on the bench (false applause at the threshold
+# 0.13 chosen on validation), so the defaults keep the shipped recipe.
 #
 #   scripts/train-audio-tags.sh [BUILD_DIR] [OUTPUT]
 #   CLIPS=12000 EPOCHS=16 THREADS=2 ARCH=crnn FRAMES=100 CLIP_SEC=2 \
-#     WIDTH=16 TRAINVAL=1 MUSIC_KB=160 MUSIC_NOISE=1 CORPUS_DIR=... \
-#     scripts/train-audio-tags.sh
+#     WIDTH=16 TRAINVAL=1 MUSIC_KB=160 MUSIC_NOISE=1 MORE_SOURCES=0 \
+#     CORPUS_DIR=... scripts/train-audio-tags.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
@@ -66,6 +74,7 @@ clip_sec=${CLIP_SEC:-2}
 music_kb=${MUSIC_KB:-160}
 corpus_opts=()
 [ "${MUSIC_NOISE:-1}" = 0 ] && corpus_opts+=(--no-music-noise)
+[ "${MORE_SOURCES:-0}" = 1 ] && corpus_opts+=(--more-sources)
 corpus=${CORPUS_DIR:-$build/tag-corpus}
 
 if [ ! -s "$corpus/corpus.json" ]; then

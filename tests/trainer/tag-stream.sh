@@ -150,6 +150,73 @@ for p, _ in rows:
       w.getnframes () >= 1600, p
 PYEOF
 
+# --more-sources (T9, issue 5): MIDI songs (fluidsynth), more real applause
+# and effects, for train / val only: the bench files stay byte-identical,
+# each new pool is split by split_trainval, val's crowds are of other
+# packages than training's
+if command -v fluidsynth >/dev/null && [ -f /usr/share/games/tennix/tennix.tnx ] &&
+   [ -d /usr/share/games/tuxfootball ] && [ -d /usr/share/games/foobillardplus ] &&
+   [ -d /usr/share/games/openttd/baseset/openmsx ]; then
+  C2=$WORK/corpus-more
+  run corpus-more $PY "$SOURCE_ROOT/scripts/make-tag-corpus.py" --out "$C2" \
+    --clips 40 --jobs 2 --more-sources
+  [ $rc = 0 ] || fail "make-tag-corpus --more-sources failed"
+  $PY - "$C" "$C2" "$SOURCE_ROOT" <<'PYEOF' || fail "--more-sources changed the bench or mixed splits"
+import importlib.util, json, os, sys
+c, c2, root = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location (
+    "mtc", os.path.join (root, "scripts", "make-tag-corpus.py"))
+mtc = importlib.util.module_from_spec (spec)
+spec.loader.exec_module (mtc)
+rd = lambda d, f: open (os.path.join (d, f), "rb").read ()
+assert rd (c, "bench.tsv") == rd (c2, "bench.tsv")
+for l in open (os.path.join (c, "bench.tsv")):
+  f = l.split ("\t")[0]
+  assert rd (c, f) == rd (c2, f), f
+src, src2 = (json.load (open (os.path.join (d, "corpus.json")))["sources"]
+             for d in (c, c2))
+assert src["bench"] == src2["bench"]
+midi = ["midi:" + f for f in mtc.MIDI_MUSIC]
+for split in ("train", "val"):
+  new = [f for f in src2[split]["music"] if f.startswith ("midi:")]
+  assert new and all (mtc.split_trainval (f, midi) == split for f in new)
+  assert len (new) == sum (mtc.split_trainval (f, midi) == split
+                           for f in midi), split
+  for f in src2[split]["events"]:
+    pool = mtc.EVENT_NOISE2 if f in mtc.EVENT_NOISE2 else mtc.EVENT_NOISE
+    assert mtc.split_trainval (f, pool) == split, f
+  assert src2[split]["applause"] == src[split]["applause"] + \
+      mtc.APPLAUSE2[split], src2[split]["applause"]
+  # the sources of the default corpus are kept, in their order
+  for k in ("music", "noise", "events"):
+    assert src2[split][k][:len (src[split][k])] == src[split][k], (split, k)
+assert len (src2["val"]["applause"]) == 3
+pkg = lambda f: f.split (":")[0] if ":" in f else os.path.dirname (f)
+assert not {pkg (f) for f in src2["val"]["applause"]} & \
+    {pkg (f) for f in src2["train"]["applause"]}
+# tennix.tnx members: Ogg data; an unknown name is refused
+ogg = mtc.tennix_member ("applause.ogg")
+assert ogg[:4] == b"OggS" and len (ogg) > 10000
+x = mtc.decode ("tennix:applause.ogg")
+assert 6.0 < len (x) / mtc.RATE < 7.0, len (x)
+try:
+  mtc.tennix_member ("nothing.ogg")
+  assert False, "unknown member accepted"
+except ValueError:
+  pass
+# a rendered song: MIDI_SEC seconds from its first sound, not silent
+y = mtc.decode (midi[0])
+assert len (y) == mtc.MIDI_SEC * mtc.RATE and abs (y[0]) > 1e-3 and \
+    mtc.rms (y) > 0.01, (len (y), mtc.rms (y))
+rows = [l.rstrip ("\n").split ("\t") for l in
+        open (os.path.join (c2, "valstream.tsv"))]
+assert sum (t == "applause" and "claps" not in p for p, t in rows) == 3
+assert sum (t == "music" for _, t in rows) == len (src2["val"]["music"])
+PYEOF
+else
+  echo "note: --more-sources not checked (fluidsynth, openttd-openmsx, tennix, tuxfootball or foobillardplus-data missing)"
+fi
+
 # --image-size N_MELSxFRAMES: another window; a wrong band count is refused
 W=$WORK/w50.onnx
 run fit50 "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
