@@ -37,6 +37,9 @@ PKGS=(
   # gst-launch-1.0 with plugins-base's opusdec)
   flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   sox fortunes-min fortunes warzone2100-music
+  # real transcribed speech (scripts/make-real-speech.py): warzone2100's
+  # voice lines (warzone2100-data, below) and speaker-test's voice
+  alsa-utils
   # audio event corpus (scripts/make-tag-corpus.py): game music, crowd /
   # applause, claps and effects recordings
   wesnoth-1.16-music frozen-bubble-data lincity-ng-data sonic-pi-samples

@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""Extract real, transcribed human speech from Debian main packages.
+
+Sources (every transcript is taken from the package's own data files, never
+guessed; clips without a transcript in the data are skipped):
+
+  wz-tutorial  warzone2100 (base.wz): script/tutorial.js pairs each
+               audio/tutorial/tutN.ogg with its on-screen text
+               ({"audio": "tutN.ogg", ..., "message": _("...")}); entries
+               whose message is `undefined` or holds "(s)"-style text are
+               skipped.
+  wz-voice     warzone2100 (base.wz): audio/audio.cfg names every voice
+               line with a comment (`audio "pcv335.ogg" ... /*Construction
+               Started*/`): the game's female, commander, transport pilot,
+               VTOL pilot and Collective voices. Comments that are only a
+               digit or hold an acronym the alphabet cannot spell (LZ, VTOL)
+               are skipped.
+  wz-digits    warzone2100: the commander voice's 1.ogg .. 9.ogg
+               (audio/memressp/cmndrvoc, played as "group N reporting");
+               0.ogg is skipped ("zero" or "oh" is not in the data).
+  alsa         alsa-utils: /usr/share/sounds/alsa/*.wav, the speaker-test
+               voice saying its file name ("Front_Left" -> "front left");
+               Noise.wav is skipped.
+
+Nothing of pocketsphinx-testdata (the benchmark) is read.
+
+Transcripts are normalised like the benchmark references
+(bench/bench-speech.py: lowercase, hyphens -> spaces, "mr" -> "mister",
+punctuation dropped) with the numbers spelled out by the synthetic corpus
+builder's normaliser (scripts/make-speech-corpus.py), and British
+"artefact" spelled "artifact" as the tutorial does.
+
+Clips are decoded with sox to 16 kHz mono 16-bit WAV; identical audio is
+kept once. A clip whose transcript would be spoken faster than
+MAX_CHARS_PER_S (23 characters a second; the fastest voice line is 22.7)
+cannot be what the audio says (some tutorial texts are longer than their
+clip: the on-screen text is not the recording's script) and is skipped.
+The split is by transcript: a clip is validation when the sha1
+of its normalised transcript is 0 mod --val-every (default 4), so the same
+sentence said by two voices never straddles the split.
+
+Output in --out: wav/FAMILY/NAME.wav, real-all.tsv, real-val.tsv,
+real-train.tsv (path relative to --out <TAB> transcript, dltrain's TSV
+format) and, with --augment K > 1, real-train-aug.tsv: every training clip
+once as it is plus K-1 augmented copies (wav/aug/), tempo, pitch, gain and
+generated noise at a random SNR with the synthetic corpus' ranges;
+real.json with counts and seconds per family and split.
+
+  /usr/bin/python3 scripts/make-real-speech.py --out build/real-speech \
+      [--augment 4]
+"""
+
+import argparse
+import glob
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+HERE = os.path.dirname (os.path.abspath (__file__))
+WZ = "/usr/share/games/warzone2100/base.wz"
+ALSA_DIR = "/usr/share/sounds/alsa"
+RATE = 16000
+BENCH_DATA = "/usr/share/pocketsphinx"
+
+_spec = importlib.util.spec_from_file_location (
+    "make_speech_corpus", os.path.join (HERE, "make-speech-corpus.py"))
+corpus = importlib.util.module_from_spec (_spec)
+_spec.loader.exec_module (corpus)
+
+MAX_CHARS_PER_S = 23.0
+SKIP_WORDS = {"lz", "vtol", "vtols"}
+SPELLING = {"artefact": "artifact", "artefacts": "artifacts"}
+
+
+def normalise (text):
+  """Benchmark normalisation (bench/bench-speech.py) with the numbers
+  spelled out: lowercase a-z, apostrophe, single spaces."""
+  t = text.replace ("-", " ")
+  t = corpus.normalise (t)
+  words = [("mister" if w == "mr" else SPELLING.get (w, w))
+           for w in t.split ()]
+  return " ".join (words)
+
+
+def tutorial_clips (z):
+  js = z.read ("script/tutorial.js").decode ("utf-8")
+  out = []
+  pat = re.compile (r'"audio"\s*:\s*"(tut[0-9]+\.ogg)"[^}]*?"message"\s*:'
+                    r'\s*(undefined|_\("((?:[^"\\]|\\.)*)"\))')
+  for m in pat.finditer (js):
+    if m.group (3) is None or "(" in m.group (3):
+      continue
+    out.append (("wz-tutorial", "audio/tutorial/" + m.group (1),
+                 m.group (3)))
+  return out
+
+
+def voice_clips (z, names):
+  cfg = z.read ("audio/audio.cfg").decode ("latin-1")
+  by_base = {}
+  for n in names:
+    if n.startswith ("audio/") and n.endswith (".ogg"):
+      by_base.setdefault (os.path.basename (n), []).append (n)
+  out = []
+  pat = re.compile (r'^\s*audio\s+"([^"]+\.ogg)"\s+\w+\s+[0-9]+\s+[0-9]+'
+                    r'\s*/\*(.*?)\*/', re.M)
+  voice_dirs = ("audio/memressp/", "audio/trnsppil/", "audio/vtoltalk/",
+                "audio/coltive/")
+  for m in pat.finditer (cfg):
+    base, label = m.group (1), m.group (2).strip ()
+    paths = [p for p in by_base.get (base, [])
+             if p.startswith (voice_dirs)]
+    if len (paths) != 1:
+      continue
+    n = normalise (label)
+    if (not n or re.fullmatch (r"[0-9 ]+", label) or
+        SKIP_WORDS & set (n.split ())):
+      continue
+    out.append (("wz-voice", paths[0], label))
+  for d in range (1, 10):
+    p = "audio/memressp/cmndrvoc/%d.ogg" % d
+    if p in names:
+      out.append (("wz-digits", p, str (d)))
+  return out
+
+
+def alsa_clips ():
+  out = []
+  for p in sorted (glob.glob (os.path.join (ALSA_DIR, "*.wav"))):
+    name = os.path.splitext (os.path.basename (p))[0]
+    if name.lower () == "noise":
+      continue
+    out.append (("alsa", p, name.replace ("_", " ")))
+  return out
+
+
+def decode (data, wav):
+  """Any format sox reads (ogg vorbis, wav) -> 16 kHz mono S16 WAV."""
+  with tempfile.NamedTemporaryFile (suffix=".ogg" if data[:4] == b"OggS"
+                                    else ".wav") as f:
+    f.write (data)
+    f.flush ()
+    # -D: no dither, so that the output is the same on every run
+    subprocess.run (["sox", "-V1", "-D", f.name, "-r", str (RATE), "-c",
+                     "1", "-b", "16", "-e", "signed", wav + ".part.wav"],
+                    check=True, stderr=subprocess.PIPE)
+  os.replace (wav + ".part.wav", wav)
+
+
+def wav_seconds (path):
+  out = subprocess.run (["soxi", "-D", path], check=True,
+                        stdout=subprocess.PIPE).stdout
+  return float (out)
+
+
+def is_val (text, every):
+  return int (hashlib.sha1 (text.encode ()).hexdigest ()[:8], 16) % every == 0
+
+
+def augment_clip (src, dst, seed, pitch_cents):
+  """tempo, pitch, gain and generated noise (white, pink, brown, hum) at a
+  random SNR, ranges of the synthetic corpus (AUGMENT)."""
+  rng = np.random.default_rng (seed)
+  a = corpus.AUGMENT
+  tempo = rng.uniform (*a["tempo"])
+  cents = int (rng.integers (-pitch_cents, pitch_cents + 1))
+  x = corpus.sox_to_array (src, ["tempo", "-s", "%.3f" % tempo, "pitch",
+                                 str (cents), "rate", str (RATE)])
+  desc = {"tempo": round (tempo, 3), "pitch_cents": cents}
+  if rng.random () < a["noise_probability"] and len (x):
+    p = np.mean (x ** 2) + 1e-12
+    snr = rng.uniform (*a["snr_db"])
+    kind = str (rng.choice (a["noise_kinds"]))
+    nz = corpus.make_noise (kind, len (x), rng)
+    x = x + nz * np.sqrt (p / (np.mean (nz ** 2) + 1e-12) / 10 ** (snr / 10))
+    desc.update (noise=kind, snr_db=round (snr, 1))
+  gain = rng.uniform (*a["gain_db"])
+  x = x * 10 ** (gain / 20)
+  desc["gain_db"] = round (gain, 1)
+  peak = np.max (np.abs (x)) if len (x) else 0.0
+  if peak > 0.99:
+    x = x * (0.99 / peak)
+  pcm = np.clip (np.round (x * 32767.0), -32768, 32767).astype ("<i2")
+  subprocess.run (["sox", "-V1", "-D", "-t", "raw", "-e", "signed", "-b",
+                   "16", "-c", "1", "-r", str (RATE), "-", dst + ".part.wav"],
+                  input=pcm.tobytes (), check=True, stderr=subprocess.PIPE)
+  os.replace (dst + ".part.wav", dst)
+  return desc
+
+
+def self_test ():
+  cases = [
+    ("Fire-At-Will", "fire at will"),
+    ("10 Minutes Remaining", "ten minutes remaining"),
+    ("Warning! System Failure Imminent", "warning system failure imminent"),
+    ("In this training session you'll learn how to build an effective base",
+     "in this training session you'll learn how to build an effective base"),
+    ("Mr. Dashwood's 2nd 'estate'", "mister dashwood's second estate"),
+    ("Artefact Recovered", "artifact recovered"),
+    ("Re-arming", "re arming"),
+    ("Front_Left".replace ("_", " "), "front left"),
+    ("The delivery point is indicated by the number 1",
+     "the delivery point is indicated by the number one"),
+  ]
+  bad = 0
+  for src, want in cases:
+    got = normalise (src)
+    if got != want:
+      print ("FAIL normalise (%r) = %r, want %r" % (src, got, want))
+      bad += 1
+  print ("make-real-speech self-test: %d of %d cases ok"
+         % (len (cases) - bad, len (cases)))
+  return 1 if bad else 0
+
+
+def main ():
+  ap = argparse.ArgumentParser (description=__doc__.split ("\n")[0])
+  ap.add_argument ("--out", help="output directory")
+  ap.add_argument ("--wz", default=WZ, help="warzone2100 base.wz")
+  ap.add_argument ("--val-every", type=int, default=4)
+  ap.add_argument ("--augment", type=int, default=1,
+                   help="copies of each training clip in "
+                   "real-train-aug.tsv (1 = no augmentation file)")
+  ap.add_argument ("--seed", type=int, default=1)
+  ap.add_argument ("--pitch-cents", type=int,
+                   default=corpus.AUGMENT["pitch_cents"][1],
+                   help="pitch shift range of the augmented copies, +-cents "
+                   "(default: the synthetic corpus' 300)")
+  ap.add_argument ("--self-test", action="store_true",
+                   help="check the transcript normaliser and exit")
+  args = ap.parse_args ()
+  if args.self_test:
+    sys.exit (self_test ())
+  if not args.out:
+    ap.error ("--out is required")
+  if not os.path.exists (args.wz):
+    sys.exit ("make-real-speech: no %s (apt-get install warzone2100-data)"
+              % args.wz)
+
+  z = zipfile.ZipFile (args.wz)
+  names = set (z.namelist ())
+  clips = tutorial_clips (z) + voice_clips (z, names) + alsa_clips ()
+
+  seen = set ()
+  rows = []
+  skipped = []
+  for family, src, raw in clips:
+    if src.startswith (BENCH_DATA):
+      continue
+    data = z.read (src) if family.startswith ("wz") else open (src, "rb").read ()
+    digest = hashlib.sha1 (data).hexdigest ()
+    text = normalise (raw)
+    if digest in seen or not text:
+      skipped.append ({"source": src, "reason": "duplicate audio"
+                       if digest in seen else "empty transcript"})
+      continue
+    seen.add (digest)
+    d = os.path.join (args.out, "wav", family)
+    os.makedirs (d, exist_ok=True)
+    wav = os.path.join (d, os.path.splitext (os.path.basename (src))[0]
+                        + ".wav")
+    if not os.path.exists (wav):
+      decode (data, wav)
+    secs = wav_seconds (wav)
+    if len (text) > MAX_CHARS_PER_S * secs:
+      skipped.append ({"source": src, "text": text, "seconds": secs,
+                       "reason": "%.1f characters/s" % (len (text) / secs)})
+      continue
+    split = "val" if is_val (text, args.val_every) else "train"
+    rows.append ({"family": family, "source": src, "raw": raw, "text": text,
+                  "path": os.path.relpath (wav, args.out), "split": split,
+                  "seconds": secs})
+
+  def write (name, sel):
+    with open (os.path.join (args.out, name), "w") as f:
+      for r in sel:
+        f.write ("%s\t%s\n" % (r["path"], r["text"]))
+
+  write ("real-all.tsv", rows)
+  write ("real-val.tsv", [r for r in rows if r["split"] == "val"])
+  write ("real-train.tsv", [r for r in rows if r["split"] == "train"])
+
+  aug = []
+  if args.augment > 1:
+    d = os.path.join (args.out, "wav", "aug")
+    os.makedirs (d, exist_ok=True)
+    for i, r in enumerate (x for x in rows if x["split"] == "train"):
+      aug.append ((r["path"], r["text"]))
+      for k in range (1, args.augment):
+        dst = os.path.join (d, "%s-%d.wav" % (
+            os.path.splitext (os.path.basename (r["path"]))[0], k))
+        if not os.path.exists (dst):
+          augment_clip (os.path.join (args.out, r["path"]), dst,
+                        [args.seed, i, k], args.pitch_cents)
+        aug.append ((os.path.relpath (dst, args.out), r["text"]))
+    with open (os.path.join (args.out, "real-train-aug.tsv"), "w") as f:
+      for p, t in aug:
+        f.write ("%s\t%s\n" % (p, t))
+
+  stats = {}
+  for r in rows:
+    for key in (r["family"], "all"):
+      s = stats.setdefault (key, {}).setdefault (
+          r["split"], {"clips": 0, "seconds": 0.0})
+      s["clips"] += 1
+      s["seconds"] = round (s["seconds"] + r["seconds"], 2)
+  meta = {"sources": {"wz": args.wz, "alsa": ALSA_DIR},
+          "val_every": args.val_every, "augment": args.augment,
+          "augmented_rows": len (aug), "stats": stats,
+          "skipped": skipped, "clips": rows}
+  with open (os.path.join (args.out, "real.json"), "w") as f:
+    json.dump (meta, f, indent=1, sort_keys=True)
+    f.write ("\n")
+  for fam in sorted (stats):
+    print ("%-12s %s" % (fam, "  ".join (
+        "%s %d clips %.1f s" % (sp, v["clips"], v["seconds"])
+        for sp, v in sorted (stats[fam].items ()))))
+  print ("skipped %d clips (see real.json): %s" % (len (skipped), ", ".join (
+      "%s (%s)" % (os.path.basename (k["source"]), k["reason"])
+      for k in skipped)))
+  if aug:
+    print ("real-train-aug.tsv: %d rows (%d copies per clip)"
+           % (len (aug), args.augment))
+
+
+if __name__ == "__main__":
+  main ()
