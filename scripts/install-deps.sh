@@ -12,6 +12,9 @@ PKGS=(
   libcairo2-dev
   # run the demo and the pipeline tests
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # textoverlay (pipelines/speech-captions.sh): plugins-base's pango plugin,
+  # which Debian packages in gstreamer1.0-x
+  gstreamer1.0-x
   # data
   dataset-fashion-mnist
   # reference checks in the tests (system /usr/bin/python3)

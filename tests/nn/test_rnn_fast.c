@@ -10,9 +10,10 @@
  * path; within 5e-6 with OpenBLAS's GEMMs). dlnn_parallel_steps is also
  * checked directly: order of steps and every task run once. The meson
  * test runs this twice, the second time with DLNN_SGEMM=openblas (no
- * packed kernels). */
+ * packed kernels; CPUs without AVX-512 have none either). */
 #include "ops-harness.h"
 #include "ops/parallel.h"
+#include "sgemm.h"
 #include "dlnn/exec.h"
 
 #include <math.h>
@@ -103,12 +104,12 @@ worst (const float *a, const double *b, int64_t n)
 }
 
 /* Whether libdlnn's own GEMM and the packed kernels run (the same
- * products on every thread count) */
+ * products on every thread count): not with DLNN_SGEMM=openblas, nor on
+ * a CPU without AVX-512 */
 static int
 own_gemm (void)
 {
-  const char *e = getenv ("DLNN_SGEMM");
-  return !(e && strcmp (e, "openblas") == 0);
+  return dlnn_sgemm_own ();
 }
 
 static void
