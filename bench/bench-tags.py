@@ -229,10 +229,9 @@ def decide (p, centres, labels, thresholds, hop, duration):
   return segs
 
 
-def offline_probs (model, build, x, meta, dims, hop):
-  """Probabilities [windows, tags] of the windows dltag would take every
-  @hop ms (log-mel by torchaudio with the model's dl.audio, the model run
-  by `dltrain run`), the window centres in s and the time of the run."""
+def offline_feats (x, meta):
+  """Log-mel frames [frames, n_mels] of signal @x by torchaudio with the
+  model's dl.audio, and the frame hop in s."""
   import torch
   import torchaudio
   cfg = dict (kv.split ("=") for kv in meta["dl.audio"].split (";"))
@@ -245,21 +244,37 @@ def offline_probs (model, build, x, meta, dims, hop):
       n_mels=int (cfg["n_mels"]), power=float (cfg["power"]))
   feats = torch.log (mel (torch.tensor (x, dtype=torch.float32)) +
                      float (cfg["log_offset"])).T.numpy ()
-  t = dims[2]
-  step = max (1, int (round (hop / float (cfg["hop_ms"]))))
-  starts = list (range (0, max (1, len (feats) - t + 1), step))
-  w = np.stack ([feats[s:s + t] for s in starts])[:, None].astype ("<f4")
+  return feats, float (cfg["hop_ms"]) / 1000
+
+
+def run_windows (model, build, w):
+  """`dltrain run` (one thread) of @model on windows @w [N, 1, T, n_mels]:
+  its outputs and the time it took."""
   with tempfile.TemporaryDirectory () as tmp:
-    np.save (os.path.join (tmp, "x.npy"), w)
+    np.save (os.path.join (tmp, "x.npy"), w.astype ("<f4"))
     t0 = time.time ()
     subprocess.run ([os.path.join (build, "nn", "trainer", "dltrain"), "run",
                      model, "--input", os.path.join (tmp, "x.npy"),
                      "--output", os.path.join (tmp, "y.npy"), "--threads",
                      "1"], check=True, stdout=subprocess.DEVNULL)
     wall = time.time () - t0
-    p = np.load (os.path.join (tmp, "y.npy"))
-  fr = float (cfg["hop_ms"]) / 1000
-  return p, [(s + t / 2) * fr for s in starts], wall
+    return np.load (os.path.join (tmp, "y.npy")), wall
+
+
+def offline_probs (model, build, x, meta, dims, hop):
+  """Probabilities [windows, tags] of the windows dltag would take every
+  @hop ms (log-mel by torchaudio with the model's dl.audio, the model run
+  by `dltrain run`), the times they stand for in s (the window centres,
+  or the point dl.tag_centre names, as dltag maps them) and the time of
+  the run."""
+  feats, fr = offline_feats (x, meta)
+  t = dims[2]
+  step = max (1, int (round (hop * 0.001 / fr)))
+  starts = list (range (0, max (1, len (feats) - t + 1), step))
+  w = np.stack ([feats[s:s + t] for s in starts])[:, None]
+  p, wall = run_windows (model, build, w)
+  c = float (meta.get ("dl.tag_centre", 0.5))
+  return p, [(s + c * t) * fr for s in starts], wall
 
 
 def per_second (intervals, n_sec, tags):
@@ -322,6 +337,57 @@ def score (ref, out_iv, labels, dur):
       errs.append (min ([abs (b - o) for o in ob] + [5.0]))
   mbe = float (np.mean (errs)) if errs else 0.0
   return res, float (np.mean (f1s)), mbe, len (errs)
+
+
+def merged_ref (ref, labels):
+  """The reference intervals [(tag, start, end)] of @ref, a tag split over
+  adjacent segments as one interval (as score() merges them)."""
+  ref_iv = [(t, a, b) for a, b, tags in ref for t in tags]
+  merged = []
+  for t in labels:
+    for a, b in sorted ((a, b) for tt, a, b in ref_iv if tt == t):
+      if merged and merged[-1][0] == t and abs (merged[-1][2] - a) < 1e-6:
+        merged[-1] = (t, merged[-1][1], b)
+      else:
+        merged.append ((t, a, b))
+  return merged
+
+
+def signed_errors (ref, out_iv, labels, dur, cap=2.0):
+  """[(tag, kind, error)]: for every reference onset (start) and offset
+  (end) of a tag inside the stream, output minus reference time of the
+  nearest output boundary of the same tag and kind (an output start for
+  an onset, an end for an offset), or None when there is none within
+  @cap s (a missed boundary, left out of the bias)."""
+  out = []
+  for t, a, b in merged_ref (ref, labels):
+    for kind, r, idx in (("onset", a, 1), ("offset", b, 2)):
+      if r <= 0.0 or r >= dur - 1e-6:
+        continue
+      d = [o[idx] - r for o in out_iv if o[0] == t]
+      d = [x for x in d if abs (x) <= cap]
+      out.append ((t, kind, min (d, key=abs) if d else None))
+  return out
+
+
+def print_signed (errs, labels):
+  """Per tag and boundary kind: matched count / all, mean and median
+  signed error (output - reference, s; > 0: late), mean |error|."""
+  print ("signed boundary errors (output - reference, s; same tag and "
+         "kind, within 2 s):")
+  print ("%-10s %-7s %7s %8s %8s %8s" % ("tag", "kind", "n", "mean",
+                                          "median", "mean|e|"))
+  for t in labels + ["all"]:
+    for kind in ("onset", "offset", "both"):
+      e = [x for tt, k, x in errs if (t == "all" or tt == t) and
+           (kind == "both" or k == kind)]
+      m = [x for x in e if x is not None]
+      if not e:
+        continue
+      print ("%-10s %-7s %3d/%-3d %8.3f %8.3f %8.3f" % (
+          t, kind, len (m), len (e), np.mean (m) if m else float ("nan"),
+          np.median (m) if m else float ("nan"),
+          np.mean (np.abs (m)) if m else float ("nan")))
 
 
 def record (text, path=None):
@@ -405,6 +471,9 @@ def main ():
                    "default, none)")
   ap.add_argument ("--offline", action="store_true")
   ap.add_argument ("--json", help="write the figures here too")
+  ap.add_argument ("--signed", action="store_true",
+                   help="also print the signed boundary errors per tag and "
+                   "kind (onset / offset): is the timing early or late?")
   ap.add_argument ("--record", action="store_true",
                    help="write the table into bench/RESULTS.md")
   args = ap.parse_args ()
@@ -446,11 +515,15 @@ def main ():
   print ("real_time_factor: %.4f (%.2f s for %.1f s%s)" % (
       wall / dur, wall, dur, ", dltrain run only" if args.offline else
       ", whole pipeline, 1 thread"))
+  serr = signed_errors (ref, out, labels, dur)
+  if args.signed:
+    print_signed (serr, labels)
   if args.json:
     with open (args.json, "w") as f:
       json.dump ({"tags": res, "macro_f1": macro,
                   "mean_boundary_error_s": mbe, "rtf": wall / dur,
-                  "duration_s": dur, "offline": args.offline}, f, indent=2)
+                  "duration_s": dur, "offline": args.offline,
+                  "signed_errors": serr}, f, indent=2)
   if args.record:
     record (markdown (args, meta, stream_line, res, macro, mbe, n_err,
                       wall, dur))

@@ -57,6 +57,7 @@ gst_dl_tag_setup_audio (GstDlTag * self, const gchar * meta,
   gint64 dims[4];
   gchar shape[160];
   gint64 t;
+  const gchar *centre_str;
 
   dlnn_status_clear (&st);
   if (dlnn_audio_cfg_parse (meta, &cfg, &st) != DLNN_OK)
@@ -83,6 +84,20 @@ gst_dl_tag_setup_audio (GstDlTag * self, const gchar * meta,
   self->n_mels = (guint) cfg.n_mels;
   self->hop_frames = (guint) MAX (1, lrint (hop_ms / cfg.hop_ms));
 
+  /* a model that weighs its window unevenly (crnn: a forward GRU averaged
+   * over time hears the older frames longer) says where its results
+   * stand; otherwise the window's centre */
+  self->centre = 0.5;
+  centre_str = dlnn_graph_get_meta (g, "dl.tag_centre");
+  if (centre_str != NULL) {
+    gchar *end = NULL;
+
+    self->centre = g_ascii_strtod (centre_str, &end);
+    if (end == centre_str || *end != '\0' || !isfinite (self->centre) ||
+        self->centre < 0.0 || self->centre > 1.0)
+      goto bad_centre;
+  }
+
   self->audio = gst_dl_audio_new (&cfg, &err);
   if (self->audio == NULL)
     goto audio_failed;
@@ -98,8 +113,9 @@ gst_dl_tag_setup_audio (GstDlTag * self, const gchar * meta,
   self->input_kind = GST_DL_TAG_INPUT_AUDIO;
 
   GST_INFO_OBJECT (self, "audio model: window %u frames (%.0f ms), hop %u "
-      "frames (%.0f ms)", self->t_frames, self->t_frames * cfg.hop_ms,
-      self->hop_frames, self->hop_frames * cfg.hop_ms);
+      "frames (%.0f ms), results stand at %.3f of the window",
+      self->t_frames, self->t_frames * cfg.hop_ms, self->hop_frames,
+      self->hop_frames * cfg.hop_ms, self->centre);
   return TRUE;
 
   /* ERRORS */
@@ -117,6 +133,14 @@ bad_input:
             "%d] (a patch of log-mel frames), not %s.", self->model->path,
             cfg.n_mels, g->n_inputs == 1 ? shape : "several inputs"),
         (NULL));
+    return FALSE;
+  }
+bad_centre:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has invalid dl.tag_centre metadata \"%s\" (a "
+            "fraction of the window, 0 to 1).", self->model->path,
+            centre_str), (NULL));
     return FALSE;
   }
 bad_window:
@@ -631,7 +655,7 @@ gst_dl_tag_feed_frames (GstDlTag * self, const gfloat * frames, gsize n,
 
   for (j = 0; j < n; j++) {
     guint slot = (guint) (self->n_received % t), oldest;
-    GstClockTime first, last, start, end, half_hop;
+    GstClockTime first, last, at, start, end, half_hop;
 
     memcpy (self->ring + (gsize) slot * m, frames + j * m,
         m * sizeof (gfloat));
@@ -649,13 +673,20 @@ gst_dl_tag_feed_frames (GstDlTag * self, const gfloat * frames, gsize n,
     if (!gst_dl_tag_forward (self))
       return FALSE;
 
-    /* it stands for the hop around its centre; the first one since the
-     * signal started reaches back to the start */
+    /* it stands for the hop around its centre (or where dl.tag_centre
+     * says: the point at that fraction of the window, which spans the
+     * frames' hops, held between the first and the last frame's centre);
+     * the first one since the signal started reaches back to the start */
     first = gst_dl_tag_frame_time (self, self->n_received - t);
     last = gst_dl_tag_frame_time (self, self->n_received - 1);
     half_hop = (gst_dl_tag_frame_time (self, self->hop_frames) -
         self->audio_base) / 2;
-    end = stream_time (self, first + (last - first) / 2 + half_hop);
+    if (self->centre == 0.5 || t == 1)
+      at = first + (last - first) / 2;
+    else
+      at = first + (GstClockTime) llround ((gdouble) (last - first) *
+          CLAMP ((self->centre * t - 0.5) / (t - 1), 0.0, 1.0));
+    end = stream_time (self, at + half_hop);
     start = self->n_received > t && GST_CLOCK_TIME_IS_VALID (self->obs_end)
         ? self->obs_end : stream_time (self, self->audio_base);
     gst_dl_tag_push_observation (self, start, end, override, min_duration);

@@ -103,6 +103,9 @@ struct _GstDlTag
   /* audio: a ring of the last t_frames log-mel frames */
   GstDlAudio *audio;
   guint t_frames, n_mels, hop_frames;
+  /* where in its window a result stands (dl.tag_centre): the fraction of
+   * the window from its oldest frame's start, 0.5 for its centre */
+  gdouble centre;
   gfloat *ring;
   guint64 n_received;           /* frames of the current signal */
   GstClockTime audio_base;      /* PTS of its first frame */

@@ -27,7 +27,11 @@
  * audio front end from any raw audio format, rate and channel count; it
  * runs every #GstDlTag:hop milliseconds on the last T frames, and the
  * result stands for the hop around the window's centre (so a decision
- * comes out about half a window plus a hop after the audio it describes).
+ * comes out about half a window plus a hop after the audio it describes),
+ * or around the point of the window that the model's `dl.tag_centre`
+ * names (a fraction of the window from its start: a model that weighs its
+ * window unevenly, such as a forward GRU averaged over time, responds to
+ * a change before it reaches the window's centre).
  * A model with `dl.image` (and no `dl.audio`) takes video frames,
  * preprocessed as dlclassify does, every #GstDlTag:inference-interval
  * frames. Caps that do not match

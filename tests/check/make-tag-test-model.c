@@ -22,6 +22,13 @@
  *   chooses it).
  * tag-audio-logits.onnx: tag-audio without the final Sigmoid (the element
  *   applies one).
+ * tag-audio-early.onnx: tag-audio hearing only the oldest
+ *   TEST_TAG_EARLY_FRAMES frames of its window (a MatMul with time weights
+ *   1/TEST_TAG_EARLY_FRAMES there, 0 elsewhere, instead of the mean), as a
+ *   model that weighs its window unevenly; dl.tag_centre says so
+ *   (TEST_TAG_EARLY_CENTRE, the centre of those frames).
+ * tag-audio-early-nocentre.onnx: the same without dl.tag_centre.
+ * tag-bad-centre.onnx: tag-audio with dl.tag_centre "1.5".
  * tag-video.onnx: gray 16x16 input (pixels scaled to 0..1) -> Flatten ->
  *   Gemm -> Sigmoid, tags "bright" (GAIN * (mean - 0.5)) and "dark"
  *   (GAIN * (0.5 - mean)).
@@ -69,6 +76,8 @@ typedef struct
   const char *labels;           /* JSON */
   int with_input_meta;          /* dl.audio / dl.image */
   int logits;                   /* no final Sigmoid */
+  int early;                    /* audio: the oldest frames only */
+  const char *centre;           /* dl.tag_centre or NULL */
 } ModelSpec;
 
 static double
@@ -130,6 +139,7 @@ build_audio (const ModelSpec * spec, dlnn_status * st)
   const char *flat_in[] = { "mean" }, *flat_out[] = { "flat" };
   const char *mm_in[] = { "flat", "weight" }, *mm_out[] = { "mm" };
   const char *add_in[] = { "mm", "bias" }, *add_out[] = { "logits" };
+  const char *early_in[] = { "time_weight", "logmel" };
   const char *sig_in[] = { "logits" }, *sig_out[] = { "probabilities" };
   dlnn_graph *g = dlnn_graph_new (spec->file);
   dlnn_tensor *w, *b;
@@ -156,11 +166,27 @@ build_audio (const ModelSpec * spec, dlnn_status * st)
   if (!add_param (g, "bias", b, st))
     goto fail;
 
-  node = dlnn_graph_add_node (g, "ReduceMean", "time_mean", 1, mean_in, 1,
-      mean_out, st);
-  if (node < 0 || dlnn_node_set_ints (g, node, "axes", 1, axes) != DLNN_OK ||
-      dlnn_node_set_int (g, node, "keepdims", 0) != DLNN_OK)
-    goto fail;
+  if (spec->early) {
+    /* [1, T] x [1, 1, T, 40] -> [1, 1, 1, 40]: the mean of the oldest
+     * frames */
+    dlnn_tensor *tw = dlnn_tensor_new4 (2, 1, spec->t, 0, 0);
+    int64_t k;
+
+    if (tw)
+      for (k = 0; k < spec->t; k++)
+        tw->data[k] = k < TEST_TAG_EARLY_FRAMES ?
+            1.0f / TEST_TAG_EARLY_FRAMES : 0.0f;
+    if (!add_param (g, "time_weight", tw, st) ||
+        dlnn_graph_add_node (g, "MatMul", "time_early", 2, early_in, 1,
+            mean_out, st) < 0)
+      goto fail;
+  } else {
+    node = dlnn_graph_add_node (g, "ReduceMean", "time_mean", 1, mean_in, 1,
+        mean_out, st);
+    if (node < 0 || dlnn_node_set_ints (g, node, "axes", 1, axes) != DLNN_OK
+        || dlnn_node_set_int (g, node, "keepdims", 0) != DLNN_OK)
+      goto fail;
+  }
   node = dlnn_graph_add_node (g, "Flatten", "flatten", 1, flat_in, 1,
       flat_out, st);
   if (node < 0 || dlnn_node_set_int (g, node, "axis", 1) != DLNN_OK)
@@ -259,6 +285,8 @@ build (const ModelSpec * spec, dlnn_status * st)
   dlnn_graph_set_meta (g, "dl.labels", spec->labels);
   dlnn_graph_set_meta (g, "dl.thresholds", spec->kind == KIND_AUDIO ?
       TEST_TAG_AUDIO_THRESHOLDS : TEST_TAG_VIDEO_THRESHOLDS);
+  if (spec->centre)
+    dlnn_graph_set_meta (g, "dl.tag_centre", spec->centre);
   dlnn_graph_set_meta (g, "dl.provenance",
       "gst-dl tests/check/make-tag-test-model.c");
   if (dlnn_graph_finalize (g, st) != DLNN_OK) {
@@ -298,6 +326,12 @@ main (int argc, char **argv)
     {"tag-bad-labels.onnx", KIND_AUDIO, TEST_TAG_T, "tag",
         "[\"low\", \"high\", \"extra\"]", 1},
     {"tag-bad-input.onnx", KIND_AUDIO, TEST_TAG_T, "tag", AUDIO_LABELS, 0},
+    {"tag-audio-early.onnx", KIND_AUDIO, TEST_TAG_T, "tag", AUDIO_LABELS, 1,
+        0, 1, TEST_TAG_EARLY_CENTRE},
+    {"tag-audio-early-nocentre.onnx", KIND_AUDIO, TEST_TAG_T, "tag",
+        AUDIO_LABELS, 1, 0, 1, NULL},
+    {"tag-bad-centre.onnx", KIND_AUDIO, TEST_TAG_T, "tag", AUDIO_LABELS, 1,
+        0, 0, "1.5"},
   };
   dlnn_status st;
   void *data = NULL;

@@ -17,6 +17,12 @@
 #define TEST_TAG_GAIN 1.0f
 #define TEST_TAG_BIAS 6.5f
 #define TEST_TAG_AUDIO_THRESHOLDS "{\"low\": 0.5, \"high\": 0.5}"
+/* tag-audio-early.onnx hears the oldest 16 of its 50 frames, whose span
+ * has its centre at 0.16 of the window (80 ms after its start, 170 ms
+ * before its centre) */
+#define TEST_TAG_EARLY_FRAMES 16
+#define TEST_TAG_EARLY_CENTRE "0.16"
+#define TEST_TAG_EARLY_LAG 0.17
 
 /* dl.image of tag-video.onnx; logit_bright = GAIN_V * (mean - 0.5) */
 #define TEST_TAG_IMAGE "color=gray;width=16;height=16;resize=stretch;" \

@@ -71,6 +71,44 @@ GST_START_TEST (test_audio_segments)
 
 GST_END_TEST;
 
+/* A model that hears only the oldest 16 frames of its 500 ms window
+ * (tag-audio-early.onnx) responds to a change when the centre of those
+ * frames passes it, 170 ms before the window's centre: with its
+ * dl.tag_centre (0.16) dltag maps its results there and the segments are
+ * the tones' (to a frame, at a 50 ms hop whose decisions fall on the
+ * tones' edges); the same model without it gets segments 170 ms late. */
+GST_START_TEST (test_audio_centre)
+{
+  static const struct
+  {
+    const gchar *model;
+    gdouble lag;
+  } models[] = {
+    {"tag-audio-early.onnx", 0.0},
+    {"tag-audio-early-nocentre.onnx", TEST_TAG_EARLY_LAG},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (models); i++) {
+    GstHarness *h = tag_harness (models[i].model, "hop", 50, NULL);
+    GPtrArray *segs;
+    gdouble lag = models[i].lag;
+
+    set_audio_caps (h, GST_AUDIO_FORMAT_F32LE, 16000, 1);
+    push_audio (h, GST_AUDIO_FORMAT_F32LE, 16000, 1, two_tones, 2, 0.0, 7.0);
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+    segs = pop_segments (h);
+    fail_unless_equals_int (segs->len, 2);
+    check_segment (segs, 0, "low", 1.0 + lag, 3.0 + lag, 10 * GST_MSECOND);
+    check_segment (segs, 1, "high", 4.0 + lag, 6.0 + lag, 10 * GST_MSECOND);
+    g_ptr_array_unref (segs);
+    harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 static GPtrArray *segments_at_eos;
 
 /* On the harness's sink pad: the segments posted before EOS got there. */
@@ -490,6 +528,8 @@ GST_START_TEST (test_bad_models)
       "2 outputs", "3 labels");
   expect_model_error ("tag-bad-input.onnx", GST_RESOURCE_ERROR_SETTINGS,
       "tag-bad-input.onnx", "dl.audio");
+  expect_model_error ("tag-bad-centre.onnx", GST_RESOURCE_ERROR_SETTINGS,
+      "tag-bad-centre.onnx", "dl.tag_centre");
 }
 
 GST_END_TEST;
@@ -599,6 +639,7 @@ dltag_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_audio_segments);
+  tcase_add_test (tc, test_audio_centre);
   tcase_add_test (tc, test_audio_eos_closes);
   tcase_add_test (tc, test_min_duration);
   tcase_add_test (tc, test_flush);
