@@ -41,8 +41,14 @@ PKGS=(
   flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   sox fortunes-min fortunes warzone2100-music
   # real transcribed speech (scripts/make-real-speech.py): warzone2100's
-  # voice lines (warzone2100-data, below) and speaker-test's voice
+  # voice lines (warzone2100-data, below) and speaker-test's voice;
+  # Asterisk's English prompts with their texts, KLettres' and
+  # KTuberling's words, OpenArena's and Red Eclipse's voice chat lines,
+  # Tux Paint's spoken stamp descriptions
   alsa-utils
+  asterisk-core-sounds-en asterisk-core-sounds-en-wav klettres-data
+  ktuberling-data openarena-data redeclipse-data redeclipse-common
+  tuxpaint-stamps-default
   # audio event corpus (scripts/make-tag-corpus.py): game music, crowd /
   # applause, claps and effects recordings
   wesnoth-1.16-music frozen-bubble-data lincity-ng-data sonic-pi-samples

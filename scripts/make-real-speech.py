@@ -21,6 +21,55 @@ guessed; clips without a transcript in the data are skipped):
   alsa         alsa-utils: /usr/share/sounds/alsa/*.wav, the speaker-test
                voice saying its file name ("Front_Left" -> "front left");
                Noise.wav is skipped.
+  asterisk     asterisk-core-sounds-en (+ -en-wav): the prompts of Allison
+               Smith's voice (/usr/share/asterisk/sounds/en_US_f_Allison,
+               8 kHz telephone band, upsampled) with their text from the
+               package's core-sounds-en.txt.gz ("name: text"). Skipped:
+               texts holding brackets or symbols ([ascending tones],
+               "press * ...", "at [@]"), numbers of 3 or more digits or
+               with a point or letters (500, 28.8, 3D: how they are read is
+               not in the data), acronyms and dotted abbreviations (PBX,
+               A.M., www.asterisk.org), and texts with a letter other than
+               "a" and "I" standing alone (letters/b, "M I S D N", "the 7 key
+               for Q": the letter's name is not spelled). Five typos of the
+               text file are spelled right ("fourtieth", "umute",
+               "indentified", "witheld", "represenatives": every word was
+               checked against wamerican/wbritish; the others missing there,
+               niner, xray, rerecord, unistim ..., are what is said).
+  klettres     klettres-data: the <syllables> of en/sounds.xml and
+               en_GB/sounds.xml (<sound name="CAR" file="en/syllab/car.ogg">),
+               two speakers; the letter sounds aw, ch, th (not words) and the
+               <alphabet> (single letters) are skipped.
+  oa-voice     openarena-data: missionpack/mp-pak0.pk3 scripts/*.voice pair
+               voice chat clips with their text (sound\voices\rott\
+               coverme.ogg "Cover me."); kept when the clip exists and its
+               file name spells the text (letters of the text, lowercase,
+               = the file name: "coverme" <- "Cover me.", but not
+               "gopatrol" <- "Go patrol the area"). Only RottKing's voice
+               (sound/voices/rott); festivoxmale is a Festival synthetic
+               voice and is not read.
+  re-voice     redeclipse-data + redeclipse-common: config/voice.cfg pairs
+               chat text with a voice clip (addvoice "nice shot"
+               "voice/niceshot" 2: two takes, niceshot.ogg niceshot2.ogg);
+               kept when the text without spaces and "~" is the file name
+               ("damn" -> damnit is not); argh, haha, pzap (noises, a laugh)
+               are skipped.
+  ktuberling   ktuberling-data: sounds/en.soundtheme pairs each clip with a
+               sound name (<sound name="hat" file="en/hat.ogg" />); the names
+               without a theme prefix are the object's word (ball, eyebrow,
+               sunglasses) and are kept; themed ids (egypt_palmtree,
+               moon_fallingstar, pizzeria_broccolli) join or misspell words
+               and are skipped.
+  tuxpaint     tuxpaint-stamps-default: a stamp's NAME_desc.ogg (spoken
+               English description) with the first line of NAME.txt (the
+               English description); kept when that line is "A NAME." or
+               "An NAME." (the article English gives the word: "an" before
+               a vowel letter), so the text names the same thing as the
+               file ("A brown hen." for hen, "A rhea." for nandou, "An
+               hippopotamus." are skipped); mountaingoat is skipped (a
+               compound written as one word).
+
+A family whose package is not installed is skipped with a message.
 
 Nothing of pocketsphinx-testdata (the benchmark) is read.
 
@@ -39,12 +88,14 @@ The split is by transcript: a clip is validation when the sha1
 of its normalised transcript is 0 mod --val-every (default 4), so the same
 sentence said by two voices never straddles the split.
 
-Output in --out: wav/FAMILY/NAME.wav, real-all.tsv, real-val.tsv,
-real-train.tsv (path relative to --out <TAB> transcript, dltrain's TSV
-format) and, with --augment K > 1, real-train-aug.tsv: every training clip
-once as it is plus K-1 augmented copies (wav/aug/), tempo, pitch, gain and
-generated noise at a random SNR with the synthetic corpus' ranges;
-real.json with counts and seconds per family and split.
+Output in --out: wav/FAMILY/NAME.wav (NAME: the clip's file name, with
+asterisk's sub-directory, digits_1, and klettres' language, en_GB-car),
+real-all.tsv, real-val.tsv, real-train.tsv (path relative to --out <TAB>
+transcript, dltrain's TSV format) and, with --augment K > 1,
+real-train-aug.tsv: every training clip once as it is plus K-1 augmented
+copies (wav/aug/FAMILY-NAME-K.wav), tempo, pitch, gain and generated noise
+at a random SNR with the synthetic corpus' ranges; real.json with counts
+and seconds per family and split.
 
   /usr/bin/python3 scripts/make-real-speech.py --out build/real-speech \
       [--augment 4]
@@ -52,6 +103,7 @@ real.json with counts and seconds per family and split.
 
 import argparse
 import glob
+import gzip
 import hashlib
 import importlib.util
 import io
@@ -68,6 +120,13 @@ import numpy as np
 HERE = os.path.dirname (os.path.abspath (__file__))
 WZ = "/usr/share/games/warzone2100/base.wz"
 ALSA_DIR = "/usr/share/sounds/alsa"
+ASTERISK_DIR = "/usr/share/asterisk/sounds/en_US_f_Allison"
+ASTERISK_TEXT = "/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
+KLETTRES_DIR = "/usr/share/klettres"
+OA_PK3 = "/usr/share/games/openarena/missionpack/mp-pak0.pk3"
+RE_DIR = "/usr/share/games/redeclipse"
+KTUBERLING_THEME = "/usr/share/ktuberling/sounds/en.soundtheme"
+TUXPAINT_STAMPS = "/usr/share/tuxpaint/stamps"
 RATE = 16000
 BENCH_DATA = "/usr/share/pocketsphinx"
 
@@ -78,7 +137,14 @@ _spec.loader.exec_module (corpus)
 
 MAX_CHARS_PER_S = 23.0
 SKIP_WORDS = {"lz", "vtol", "vtols"}
-SPELLING = {"artefact": "artifact", "artefacts": "artifacts"}
+SPELLING = {"artefact": "artifact", "artefacts": "artifacts",
+            # typos of asterisk's core-sounds-en.txt
+            "fourtieth": "fortieth", "umute": "unmute",
+            "indentified": "identified", "witheld": "withheld",
+            "represenatives": "representatives"}
+KLETTRES_SOUNDS = {"aw", "ch", "th"}
+RE_NOISES = {"argh", "haha", "pzap"}
+TUXPAINT_SKIP = {"mountaingoat"}
 
 
 def normalise (text):
@@ -141,6 +207,169 @@ def alsa_clips ():
       continue
     out.append (("alsa", p, name.replace ("_", " ")))
   return out
+
+
+def asterisk_clips (root=ASTERISK_DIR, index=ASTERISK_TEXT):
+  if not os.path.exists (index) or not os.path.isdir (root):
+    print ("make-real-speech: skipping asterisk: no %s or %s (apt-get "
+           "install asterisk-core-sounds-en asterisk-core-sounds-en-wav)"
+           % (index, root))
+    return []
+  out = []
+  with gzip.open (index, "rt", encoding="utf-8", errors="replace") as f:
+    for line in f:
+      m = re.match (r"^([A-Za-z0-9_/.-]+):\s*(.*?)\s*$", line)
+      if not m or not m.group (2):
+        continue
+      name, text = m.group (1), m.group (2)
+      wav = os.path.join (root, name + ".wav")
+      if not os.path.isfile (wav):
+        continue
+      if (re.search (r"[^A-Za-z0-9 .,!?;:'\"-]", text) or
+          re.search (r"[0-9]{3}|[0-9][.,][0-9]|[0-9][A-Za-z]|[A-Za-z][0-9]",
+                     text) or
+          re.search (r"[A-Z][A-Za-z]*[A-Z]|[A-Za-z]\.[A-Za-z]", text)):
+        continue
+      words = normalise (text).split ()
+      if (not words or len ("".join (words)) < 2 or
+          any (len (w) == 1 and w not in ("a", "i") for w in words)):
+        continue
+      out.append (("asterisk", wav, text))
+  return out
+
+
+def klettres_clips (root=KLETTRES_DIR):
+  out = []
+  for lang in ("en", "en_GB"):
+    xml = os.path.join (root, lang, "sounds.xml")
+    if not os.path.exists (xml):
+      print ("make-real-speech: skipping klettres %s: no %s (apt-get "
+             "install klettres-data)" % (lang, xml))
+      continue
+    doc = open (xml, encoding="utf-8").read ()
+    m = re.search (r"<syllables>(.*?)</syllables>", doc, re.S)
+    for name, f in re.findall (r'<sound\s+name="([^"]+)"\s+file="([^"]+)"',
+                               m.group (1) if m else ""):
+      p = os.path.join (root, f)
+      if name.lower () in KLETTRES_SOUNDS or not os.path.isfile (p):
+        continue
+      out.append (("klettres", p, name))
+  return out
+
+
+def oa_clips (pk3=OA_PK3):
+  if not os.path.exists (pk3):
+    print ("make-real-speech: skipping oa-voice: no %s (apt-get install "
+           "openarena-data)" % pk3)
+    return []
+  z = zipfile.ZipFile (pk3)
+  names = set (z.namelist ())
+  out = []
+  seen = set ()
+  for v in sorted (n for n in names if re.fullmatch (r"scripts/[^/]+\.voice",
+                                                     n)):
+    txt = z.read (v).decode ("latin-1")
+    for snd, text in re.findall (r'^\s*(sound\S+\.ogg)\s+"([^"]*)"', txt,
+                                 re.M):
+      path = snd.replace ("\\", "/")
+      if not path.startswith ("sound/voices/rott/") or path not in names:
+        continue
+      base = os.path.splitext (os.path.basename (path))[0]
+      if re.sub (r"[^a-z]", "", text.lower ()) != base or path in seen:
+        continue
+      seen.add (path)
+      out.append (("oa-voice", pk3 + "!" + path, text))
+  return out
+
+
+def re_clips (root=RE_DIR):
+  cfg = os.path.join (root, "config", "voice.cfg")
+  snd = os.path.join (root, "data", "sounds")
+  if not os.path.exists (cfg) or not os.path.isdir (snd):
+    print ("make-real-speech: skipping re-voice: no %s or %s (apt-get "
+           "install redeclipse-data redeclipse-common)" % (cfg, snd))
+    return []
+  out = []
+  seen = set ()
+  for text, f, n in re.findall (
+      r'^\s*addvoice\s+"([^"]+)"\s+"([^"]+)"\s+([0-9]+)',
+      open (cfg, encoding="utf-8").read (), re.M):
+    text = text.replace ("~", "").strip ()
+    base = os.path.basename (f)
+    if (text.replace (" ", "") != base or base in RE_NOISES or
+        f in seen):
+      continue
+    seen.add (f)
+    for k in range (int (n)):
+      p = os.path.join (snd, f + (str (k + 1) if k else "") + ".ogg")
+      if os.path.isfile (p):
+        out.append (("re-voice", p, text))
+  return out
+
+
+def ktuberling_clips (theme=KTUBERLING_THEME):
+  if not os.path.exists (theme):
+    print ("make-real-speech: skipping ktuberling: no %s (apt-get install "
+           "ktuberling-data)" % theme)
+    return []
+  out = []
+  root = os.path.dirname (theme)
+  for name, f in re.findall (r'<sound\s+name="([^"]+)"\s+file="([^"]+)"',
+                             open (theme, encoding="utf-8").read ()):
+    p = os.path.join (root, f)
+    if "_" in name or not re.fullmatch (r"[a-z]+", name) or \
+       not os.path.isfile (p):
+      continue
+    out.append (("ktuberling", p, name))
+  return out
+
+
+def tuxpaint_clips (root=TUXPAINT_STAMPS):
+  if not os.path.isdir (root):
+    print ("make-real-speech: skipping tuxpaint: no %s (apt-get install "
+           "tuxpaint-stamps-default)" % root)
+    return []
+  out = []
+  for p in sorted (glob.glob (os.path.join (root, "**", "*_desc.ogg"),
+                              recursive=True)):
+    name = os.path.basename (p)[:-len ("_desc.ogg")]
+    txt = p[:-len ("_desc.ogg")] + ".txt"
+    if name in TUXPAINT_SKIP or not os.path.isfile (txt):
+      continue
+    with open (txt, encoding="utf-8", errors="replace") as f:
+      line = f.readline ().strip ()
+    art = "an" if name[:1] in "aeiou" else "a"
+    if line.lower () != "%s %s." % (art, name):
+      continue
+    out.append (("tuxpaint", p, line))
+  return out
+
+
+def read_source (family, src, z):
+  if family.startswith ("wz"):
+    return z.read (src)
+  if "!" in src:
+    archive, member = src.split ("!", 1)
+    with zipfile.ZipFile (archive) as a:
+      return a.read (member)
+  with open (src, "rb") as f:
+    return f.read ()
+
+
+def wav_name (family, src):
+  """Unique within the family: the file name, with asterisk's
+  sub-directory (digits/1 -> digits_1) and klettres' language
+  (en_GB/syllab/car.ogg -> en_GB-car)."""
+  base = os.path.splitext (os.path.basename (src))[0]
+  if family == "tuxpaint":
+    return base[:-len ("_desc")]
+  if family == "asterisk":
+    rel = os.path.relpath (os.path.splitext (src)[0], ASTERISK_DIR)
+    return rel.replace ("/", "_")
+  if family == "klettres":
+    return os.path.basename (os.path.dirname (os.path.dirname (src))) + \
+        "-" + base
+  return base
 
 
 def decode (data, wav):
@@ -210,6 +439,10 @@ def self_test ():
     ("Front_Left".replace ("_", " "), "front left"),
     ("The delivery point is indicated by the number 1",
      "the delivery point is indicated by the number one"),
+    ("Call-Forward on No Answer.", "call forward on no answer"),
+    ("fourtieth", "fortieth"),
+    ("I'm goin' in", "i'm goin in"),
+    ("press 0 for help", "press zero for help"),
   ]
   bad = 0
   for src, want in cases:
@@ -242,13 +475,24 @@ def main ():
     sys.exit (self_test ())
   if not args.out:
     ap.error ("--out is required")
-  if not os.path.exists (args.wz):
-    sys.exit ("make-real-speech: no %s (apt-get install warzone2100-data)"
-              % args.wz)
-
-  z = zipfile.ZipFile (args.wz)
-  names = set (z.namelist ())
-  clips = tutorial_clips (z) + voice_clips (z, names) + alsa_clips ()
+  clips = []
+  z = None
+  if os.path.exists (args.wz):
+    z = zipfile.ZipFile (args.wz)
+    names = set (z.namelist ())
+    clips += tutorial_clips (z) + voice_clips (z, names)
+  else:
+    print ("make-real-speech: skipping wz-*: no %s (apt-get install "
+           "warzone2100-data)" % args.wz)
+  if os.path.isdir (ALSA_DIR):
+    clips += alsa_clips ()
+  else:
+    print ("make-real-speech: skipping alsa: no %s (apt-get install "
+           "alsa-utils)" % ALSA_DIR)
+  clips += (asterisk_clips () + klettres_clips () + ktuberling_clips () +
+            oa_clips () + re_clips () + tuxpaint_clips ())
+  if not clips:
+    sys.exit ("make-real-speech: no source installed")
 
   seen = set ()
   rows = []
@@ -256,7 +500,7 @@ def main ():
   for family, src, raw in clips:
     if src.startswith (BENCH_DATA):
       continue
-    data = z.read (src) if family.startswith ("wz") else open (src, "rb").read ()
+    data = read_source (family, src, z)
     digest = hashlib.sha1 (data).hexdigest ()
     text = normalise (raw)
     if digest in seen or not text:
@@ -266,8 +510,7 @@ def main ():
     seen.add (digest)
     d = os.path.join (args.out, "wav", family)
     os.makedirs (d, exist_ok=True)
-    wav = os.path.join (d, os.path.splitext (os.path.basename (src))[0]
-                        + ".wav")
+    wav = os.path.join (d, wav_name (family, src) + ".wav")
     if not os.path.exists (wav):
       decode (data, wav)
     secs = wav_seconds (wav)
@@ -296,7 +539,7 @@ def main ():
     for i, r in enumerate (x for x in rows if x["split"] == "train"):
       aug.append ((r["path"], r["text"]))
       for k in range (1, args.augment):
-        dst = os.path.join (d, "%s-%d.wav" % (
+        dst = os.path.join (d, "%s-%s-%d.wav" % (r["family"],
             os.path.splitext (os.path.basename (r["path"]))[0], k))
         if not os.path.exists (dst):
           augment_clip (os.path.join (args.out, r["path"]), dst,
@@ -313,7 +556,11 @@ def main ():
           r["split"], {"clips": 0, "seconds": 0.0})
       s["clips"] += 1
       s["seconds"] = round (s["seconds"] + r["seconds"], 2)
-  meta = {"sources": {"wz": args.wz, "alsa": ALSA_DIR},
+  meta = {"sources": {"wz": args.wz, "alsa": ALSA_DIR,
+                      "asterisk": ASTERISK_DIR, "klettres": KLETTRES_DIR,
+                      "oa-voice": OA_PK3, "re-voice": RE_DIR,
+                      "ktuberling": KTUBERLING_THEME,
+                      "tuxpaint": TUXPAINT_STAMPS},
           "val_every": args.val_every, "augment": args.augment,
           "augmented_rows": len (aug), "stats": stats,
           "skipped": skipped, "clips": rows}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # scripts/make-real-speech.py: the transcript normaliser on hand cases
-# (--self-test); with warzone2100-data installed, the real-speech manifests:
+# (--self-test); with warzone2100-data installed, the real-speech manifests
+# (and the other sources' families when their packages are installed):
 # hand-checked transcripts of known clips, only a-z ' and space, validation
 # and training transcripts disjoint, nothing from pocketsphinx-testdata,
 # clips spoken too fast for their text skipped, 16 kHz mono WAV, augmented
@@ -56,6 +57,53 @@ for p in tut6 tut5 tut50 pcv397 t-grnli4 0; do
 done
 grep -q '"reason": "43.9 characters/s"' "$O/real.json" ||
   fail "tut5 not reported as too fast"
+
+# the other families, when their packages are installed: rows checked by
+# hand against the package data (core-sounds-en.txt.gz, sounds.xml,
+# en.soundtheme, male1.voice, voice.cfg, the stamps' .txt)
+skipped () {
+  for p in "$@"; do
+    ! grep -q "/$p.wav	" "$O/real-all.tsv" || fail "$p.wav should be skipped"
+  done
+}
+if [ -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ] &&
+    [ -f /usr/share/asterisk/sounds/en_US_f_Allison/agent-loginok.wav ]; then
+  want wav/asterisk/agent-loginok.wav "agent logged in"
+  want wav/asterisk/dictate_forhelp.wav "press zero for help"
+  want wav/asterisk/phonetic_x_p.wav "xray"
+  want wav/asterisk/digits_h-40.wav "fortieth"
+  want wav/asterisk/followme_sorry.wav \
+    "i'm sorry but i was unable to locate the person you are calling"
+  # [tones], symbols, 500 / 28.8, PBX / A.M., spelled and lone letters
+  skipped beep dictate_both_help demo-instruct demo-thanks digits_a-m \
+    spy-misdn dir-intro letters_a letters_at
+fi
+if [ -f /usr/share/klettres/en_GB/sounds.xml ]; then
+  want wav/klettres/en_GB-ball.wav "ball"
+  want wav/klettres/en-car.wav "car"
+  skipped en-th en-ch en-aw en_GB-a
+fi
+if [ -f /usr/share/ktuberling/sounds/en.soundtheme ]; then
+  want wav/ktuberling/sunglasses.wav "sunglasses"
+  skipped egypt_palmtree moon_fallingstar
+fi
+if [ -f /usr/share/games/openarena/missionpack/mp-pak0.pk3 ]; then
+  want wav/oa-voice/coverme.wav "cover me"
+  want wav/oa-voice/imtheleader.wav "i'm the leader"
+  skipped gopatrol youreonoffense
+  grep -q festivox "$O/real-all.tsv" "$O/real.json" &&
+    fail "OpenArena's synthetic festivoxmale voice used"
+fi
+if [ -f /usr/share/games/redeclipse/config/voice.cfg ]; then
+  want wav/re-voice/luckyshot2.wav "lucky shot"
+  want wav/re-voice/noproblem.wav "no problem"
+  skipped damnit haha argh
+fi
+if [ -d /usr/share/tuxpaint/stamps ]; then
+  want wav/tuxpaint/owl.wav "an owl"
+  want wav/tuxpaint/crow.wav "a crow"
+  skipped hen nandou hippopotamus mountaingoat
+fi
 
 cut -f2 "$O/real-all.tsv" | grep -v "^[a-z' ]*[a-z]$" &&
   fail "transcript outside a-z ' space"
