@@ -30,7 +30,10 @@
 # default: steps 3 and the real evaluation; 0: OUT is the base model),
 # REAL_COPIES (default 16: each real training clip and 15 augmented
 # copies, a quarter of the fine-tuning utterances), FT_EPOCHS (default 3),
-# FT_LR (default 0.0005), FT_WARMUP (default 0.2), FT_SEED (default 5).
+# FT_LR (default 0.0005), FT_WARMUP (default 0.2), FT_SEED (default 5),
+# REAL_SOURCES (make-real-speech.py --sources: default its own, wz,alsa;
+# "all" adds asterisk's prompts and five smaller families, not the
+# shipped recipe: README, "The speech model").
 # On the 2 cores: the corpus about 30 min (6 utterances/s), the base
 # training about 2 min per epoch (two data-parallel replicas,
 # SpecAugment), the fine-tuning about 2.5 min per epoch; the corpus
@@ -53,6 +56,8 @@ init=()
 corpus=${CORPUS:-$build/speech-corpus-${hours}h}
 real=${REAL:-1}
 real_copies=${REAL_COPIES:-16}
+real_sources=()
+[ -z "${REAL_SOURCES:-}" ] || real_sources=(--sources "$REAL_SOURCES")
 ft_epochs=${FT_EPOCHS:-3}
 ft_lr=${FT_LR:-0.0005}
 ft_warmup=${FT_WARMUP:-0.2}
@@ -78,7 +83,7 @@ fi
 mix=$build/speech-corpus-real-mix
 if [ "$real" = 1 ]; then
   "$py" "$root/scripts/make-real-speech.py" --out "$build/real-speech" \
-    --augment "$real_copies"
+    --augment "$real_copies" ${real_sources[@]+"${real_sources[@]}"}
   mkdir -p "$mix"
   abs () { awk -v d="$1" -F '\t' '{ if (substr ($1, 1, 1) != "/") $1 = d "/" $1;
     print $1 "\t" $2 }' "$2"; }

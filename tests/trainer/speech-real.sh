@@ -21,7 +21,7 @@ if [ ! -f "$WZ" ] || ! command -v sox >/dev/null 2>&1; then
 fi
 
 O="$WORK/real"
-run build "$PY" "$S" --out "$O" --augment 2
+run build "$PY" "$S" --out "$O" --augment 2 --sources all
 [ $rc -eq 0 ] || { cat "$WORK/build.err"; fail "make-real-speech failed"; }
 for f in real-all.tsv real-val.tsv real-train.tsv real-train-aug.tsv \
     real.json; do
@@ -125,4 +125,16 @@ if [ -f "$M" ]; then
   grep -q "^utterances: $nval " "$WORK/eval.out" "$WORK/eval.err" ||
     fail "eval did not read $nval utterances"
 fi
+
+# the default sources are the shipped model's (wz-*, alsa): a subset of
+# the rows above, nothing of the other families; unknown groups are an
+# error
+run default "$PY" "$S" --out "$O"
+[ $rc -eq 0 ] || { cat "$WORK/default.err"; fail "default sources failed"; }
+cut -f1 "$O/real-all.tsv" | cut -d/ -f2 | sort -u | grep -vxE "wz-(tutorial|voice|digits)|alsa" &&
+  fail "default sources read another family"
+[ "$(wc -l < "$O/real-all.tsv")" -lt "$nall" ] || fail "default not smaller"
+run badsrc "$PY" "$S" --out "$O" --sources wz,nosuch
+[ $rc -ne 0 ] && grep -q "unknown nosuch" "$WORK/badsrc.err" ||
+  fail "unknown source group accepted"
 echo "PASS"
