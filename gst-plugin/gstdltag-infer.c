@@ -97,6 +97,10 @@ gst_dl_tag_setup_audio (GstDlTag * self, const gchar * meta,
         self->centre < 0.0 || self->centre > 1.0)
       goto bad_centre;
   }
+  /* that point between the oldest and the newest frame's centre (which
+   * lie half a frame inside the window's ends); 0.5 for the centre */
+  self->centre_span = t > 1 ?
+      CLAMP ((self->centre * t - 0.5) / (t - 1), 0.0, 1.0) : 0.5;
 
   self->audio = gst_dl_audio_new (&cfg, &err);
   if (self->audio == NULL)
@@ -681,11 +685,8 @@ gst_dl_tag_feed_frames (GstDlTag * self, const gfloat * frames, gsize n,
     last = gst_dl_tag_frame_time (self, self->n_received - 1);
     half_hop = (gst_dl_tag_frame_time (self, self->hop_frames) -
         self->audio_base) / 2;
-    if (self->centre == 0.5 || t == 1)
-      at = first + (last - first) / 2;
-    else
-      at = first + (GstClockTime) llround ((gdouble) (last - first) *
-          CLAMP ((self->centre * t - 0.5) / (t - 1), 0.0, 1.0));
+    at = first + (GstClockTime) ((gdouble) (last - first) *
+        self->centre_span);
     end = stream_time (self, at + half_hop);
     start = self->n_received > t && GST_CLOCK_TIME_IS_VALID (self->obs_end)
         ? self->obs_end : stream_time (self, self->audio_base);

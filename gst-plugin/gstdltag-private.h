@@ -106,6 +106,8 @@ struct _GstDlTag
   /* where in its window a result stands (dl.tag_centre): the fraction of
    * the window from its oldest frame's start, 0.5 for its centre */
   gdouble centre;
+  gdouble centre_span;          /* centre as a fraction of first..last
+                                 * frame centres (set up with t_frames) */
   gfloat *ring;
   guint64 n_received;           /* frames of the current signal */
   GstClockTime audio_base;      /* PTS of its first frame */

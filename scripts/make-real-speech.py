@@ -221,12 +221,17 @@ def alsa_clips ():
   return out
 
 
+def skipping (family, missing, packages):
+  """says why a source family is left out; [] (no clips)"""
+  print ("make-real-speech: skipping %s: no %s (apt-get install %s)"
+         % (family, missing, packages))
+  return []
+
+
 def asterisk_clips (root=ASTERISK_DIR, index=ASTERISK_TEXT):
   if not os.path.exists (index) or not os.path.isdir (root):
-    print ("make-real-speech: skipping asterisk: no %s or %s (apt-get "
-           "install asterisk-core-sounds-en asterisk-core-sounds-en-wav)"
-           % (index, root))
-    return []
+    return skipping ("asterisk", "%s or %s" % (index, root),
+                     "asterisk-core-sounds-en asterisk-core-sounds-en-wav")
   out = []
   with gzip.open (index, "rt", encoding="utf-8", errors="replace") as f:
     for line in f:
@@ -255,8 +260,7 @@ def klettres_clips (root=KLETTRES_DIR):
   for lang in ("en", "en_GB"):
     xml = os.path.join (root, lang, "sounds.xml")
     if not os.path.exists (xml):
-      print ("make-real-speech: skipping klettres %s: no %s (apt-get "
-             "install klettres-data)" % (lang, xml))
+      skipping ("klettres " + lang, xml, "klettres-data")
       continue
     doc = open (xml, encoding="utf-8").read ()
     m = re.search (r"<syllables>(.*?)</syllables>", doc, re.S)
@@ -271,9 +275,7 @@ def klettres_clips (root=KLETTRES_DIR):
 
 def oa_clips (pk3=OA_PK3):
   if not os.path.exists (pk3):
-    print ("make-real-speech: skipping oa-voice: no %s (apt-get install "
-           "openarena-data)" % pk3)
-    return []
+    return skipping ("oa-voice", pk3, "openarena-data")
   z = zipfile.ZipFile (pk3)
   names = set (z.namelist ())
   out = []
@@ -298,9 +300,8 @@ def re_clips (root=RE_DIR):
   cfg = os.path.join (root, "config", "voice.cfg")
   snd = os.path.join (root, "data", "sounds")
   if not os.path.exists (cfg) or not os.path.isdir (snd):
-    print ("make-real-speech: skipping re-voice: no %s or %s (apt-get "
-           "install redeclipse-data redeclipse-common)" % (cfg, snd))
-    return []
+    return skipping ("re-voice", "%s or %s" % (cfg, snd),
+                     "redeclipse-data redeclipse-common")
   out = []
   seen = set ()
   for text, f, n in re.findall (
@@ -321,9 +322,7 @@ def re_clips (root=RE_DIR):
 
 def ktuberling_clips (theme=KTUBERLING_THEME):
   if not os.path.exists (theme):
-    print ("make-real-speech: skipping ktuberling: no %s (apt-get install "
-           "ktuberling-data)" % theme)
-    return []
+    return skipping ("ktuberling", theme, "ktuberling-data")
   out = []
   root = os.path.dirname (theme)
   for name, f in re.findall (r'<sound\s+name="([^"]+)"\s+file="([^"]+)"',
@@ -338,9 +337,7 @@ def ktuberling_clips (theme=KTUBERLING_THEME):
 
 def tuxpaint_clips (root=TUXPAINT_STAMPS):
   if not os.path.isdir (root):
-    print ("make-real-speech: skipping tuxpaint: no %s (apt-get install "
-           "tuxpaint-stamps-default)" % root)
-    return []
+    return skipping ("tuxpaint", root, "tuxpaint-stamps-default")
   out = []
   for p in sorted (glob.glob (os.path.join (root, "**", "*_desc.ogg"),
                               recursive=True)):
@@ -421,15 +418,9 @@ def augment_clip (src, dst, seed, pitch_cents):
     p = np.mean (x ** 2) + 1e-12
     snr = rng.uniform (*a["snr_db"])
     kind = str (rng.choice (a["noise_kinds"]))
-    nz = corpus.make_noise (kind, len (x), rng)
-    x = x + nz * np.sqrt (p / (np.mean (nz ** 2) + 1e-12) / 10 ** (snr / 10))
+    x = corpus.mix_at_snr (x, p, corpus.make_noise (kind, len (x), rng), snr)
     desc.update (noise=kind, snr_db=round (snr, 1))
-  gain = rng.uniform (*a["gain_db"])
-  x = x * 10 ** (gain / 20)
-  desc["gain_db"] = round (gain, 1)
-  peak = np.max (np.abs (x)) if len (x) else 0.0
-  if peak > 0.99:
-    x = x * (0.99 / peak)
+  x = corpus.limit_peak (corpus.random_gain (x, rng, desc))
   pcm = np.clip (np.round (x * 32767.0), -32768, 32767).astype ("<i2")
   subprocess.run (["sox", "-V1", "-D", "-t", "raw", "-e", "signed", "-b",
                    "16", "-c", "1", "-r", str (RATE), "-", dst + ".part.wav"],
@@ -504,14 +495,12 @@ def main ():
       names = set (z.namelist ())
       clips += tutorial_clips (z) + voice_clips (z, names)
     else:
-      print ("make-real-speech: skipping wz-*: no %s (apt-get install "
-             "warzone2100-data)" % args.wz)
+      skipping ("wz-*", args.wz, "warzone2100-data")
   if "alsa" in groups:
     if os.path.isdir (ALSA_DIR):
       clips += alsa_clips ()
     else:
-      print ("make-real-speech: skipping alsa: no %s (apt-get install "
-             "alsa-utils)" % ALSA_DIR)
+      skipping ("alsa", ALSA_DIR, "alsa-utils")
   more = {"asterisk": asterisk_clips, "klettres": klettres_clips,
           "ktuberling": ktuberling_clips, "oa-voice": oa_clips,
           "re-voice": re_clips, "tuxpaint": tuxpaint_clips}

@@ -296,6 +296,25 @@ def flac_seconds (path):
   return total / RATE
 
 
+def mix_at_snr (x, power, nz, snr_db):
+  """x plus the noise nz scaled to snr_db below the signal power"""
+  pn = np.mean (nz ** 2) + 1e-12
+  return x + nz * np.sqrt (power / pn / 10 ** (snr_db / 10))
+
+
+def random_gain (x, rng, desc):
+  """a gain drawn from AUGMENT's range, recorded in desc"""
+  gain = rng.uniform (*AUGMENT["gain_db"])
+  desc["gain_db"] = round (gain, 1)
+  return x * 10 ** (gain / 20)
+
+
+def limit_peak (x, peak_max=0.99):
+  """scaled down to peak_max when it peaks above it"""
+  peak = np.max (np.abs (x)) if len (x) else 0.0
+  return x * (peak_max / peak) if peak > peak_max else x
+
+
 def make_noise (kind, n, rng):
   if kind == "hum":
     t = np.arange (n) / RATE
@@ -409,16 +428,10 @@ def _make_utterance (job, aug):
       else:
         kind = str (rng.choice (AUGMENT["noise_kinds"]))
         nz = make_noise (kind, len (x), rng)
-      pn = np.mean (nz ** 2) + 1e-12
-      x = x + nz * np.sqrt (p / pn / 10 ** (snr / 10))
+      x = mix_at_snr (x, p, nz, snr)
       desc.update (noise=kind, snr_db=round (snr, 1))
-    gain = rng.uniform (*AUGMENT["gain_db"])
-    x = x * 10 ** (gain / 20)
-    desc["gain_db"] = round (gain, 1)
-  peak = np.max (np.abs (x)) if len (x) else 0.0
-  if peak > 0.99:
-    x = x * (0.99 / peak)
-  write_flac (x, job["path"])
+    x = random_gain (x, rng, desc)
+  write_flac (limit_peak (x), job["path"])
   return job["index"], job["path"], text, len (x) / RATE, desc
 
 
