@@ -57,6 +57,15 @@ Sources (all real recordings unless said otherwise):
   music: whistles, kicks, billiard balls, rackets (EVENT_NOISE2) and rain
   (EXTRA_NOISE2). Packages: fluidsynth fluid-soundfont-gm openttd-openmsx
   tennix tuxfootball foobillardplus-data.
+- with --real-speech (T11, issue 5; train / val only): the real recorded
+  speech that scripts/make-real-speech.py reads from Debian main (the
+  voices of warzone2100, asterisk's prompts, ktuberling's and tuxpaint's
+  words for train; alsa-utils' speaker test, klettres' syllables and
+  OpenArena's RottKing for val: whole families, speakers never in both),
+  a share (REAL_WORDS_SHARE) of the speech clips as one family's clips
+  said in a row with short pauses over a room tone (real_utterance), and
+  two such utterances per val family in the validation stream. The
+  bench's speech (pocketsphinx-testdata) is never read.
 Multi-label clips mix speech over music, applause or noise, and music with
 applause, at random levels. Every clip gets a random gain, a third of them
 a random low-pass (so band-limited sources do not give their tag away).
@@ -114,6 +123,10 @@ _spec = importlib.util.spec_from_file_location (
     "make_speech_corpus", os.path.join (HERE, "make-speech-corpus.py"))
 msc = importlib.util.module_from_spec (_spec)
 _spec.loader.exec_module (msc)
+_spec = importlib.util.spec_from_file_location (
+    "make_real_speech", os.path.join (HERE, "make-real-speech.py"))
+msr = importlib.util.module_from_spec (_spec)
+_spec.loader.exec_module (msr)
 
 MUSIC_GLOBS = ["/usr/share/games/wesnoth/1.16/data/core/music/*.ogg",
                "/usr/share/games/warzone2100/music/**/*.opus",
@@ -280,6 +293,41 @@ REAL_SPEECH = {"train": sorted (glob.glob (
                "val": ["/usr/share/pocketsphinx/test/data/cards/005.wav",
                        "/usr/share/pocketsphinx/test/data/tidigits/"
                        "dhd.2934z.raw"]}
+
+# --real-speech (T11, issue 5): the real recorded speech that
+# scripts/make-real-speech.py reads from Debian main (game, telephone and
+# teaching voices: words and phrases), whole families (speakers) per split,
+# train / val only; the bench's speech (pocketsphinx-testdata) is never
+# read. REAL_WORDS_SHARE of the speech clips are utterances of one
+# family's clips in a row (real_utterance).
+REAL_WORDS_VAL = {"alsa", "klettres", "oa-voice"}
+REAL_WORDS_SHARE = 0.3
+
+
+def real_words_sources ():
+  """{family: [source]} of make-real-speech.py's installed families, as
+  decode () names them ("zip:ARCHIVE:MEMBER" for archive members)."""
+  got = {}
+  clips = []
+  if os.path.exists (msr.WZ):
+    z = zipfile.ZipFile (msr.WZ)
+    clips += [(f, "zip:%s:%s" % (msr.WZ, src)) for f, src, _ in
+              msr.tutorial_clips (z) + msr.voice_clips (z, set (
+                  z.namelist ()))]
+  if os.path.isdir (msr.ALSA_DIR):
+    clips += [(f, src) for f, src, _ in msr.alsa_clips ()]
+  for lister in (msr.asterisk_clips, msr.klettres_clips,
+                 msr.ktuberling_clips, msr.oa_clips, msr.re_clips,
+                 msr.tuxpaint_clips):
+    clips += [(f, "zip:%s:%s" % tuple (src.split ("!", 1)) if "!" in src
+               else src) for f, src, _ in lister ()]
+  for family, src in clips:
+    if not src.startswith (msr.BENCH_DATA):
+      # the commander's digits are a voice of wz-voice
+      got.setdefault ("wz-voice" if family == "wz-digits" else family,
+                      []).append (src)
+  return got
+
 
 # KB of each music file decoded: the bench's excerpts are fixed (its
 # stream must not change); --music-kb sets train / val's (e.g. 1536: about
@@ -729,11 +777,33 @@ def synth_speech (p, rng):
     return msc.sox_to_array (wav, [])
 
 
+def real_utterance (clips, n, rng):
+  """@n samples or more of one speaker's clips @clips said in a row
+  (each trimmed of its quiet, at an even level within +-3 dB) with
+  0.05-0.4 s pauses over a room tone (generated noise 30-55 dB below
+  the speech), as a voice talks in a recording: words and short
+  phrases, all tagged speech."""
+  parts, got = [], 0
+  while got < n:
+    x = trim (clips[rng.integers (len (clips))])
+    parts.append (x / rms (x) * 10 ** (rng.uniform (-3, 3) / 20))
+    gap = np.zeros (int (rng.uniform (0.05, 0.4) * RATE))
+    parts.append (gap)
+    got += len (x) + len (gap)
+  y = np.concatenate (parts[:-1] if got - len (parts[-1]) >= n else parts)
+  tone = synth_noise (len (y), rng)
+  return y + tone / rms (tone) * 10 ** (rng.uniform (-55, -30) / 20)
+
+
 def speech_signal (job, rng, n):
   p = _POOLS[job["split"]]
   if p["real_speech"] and rng.random () < 0.15:
     return window (p["real_speech"][rng.integers (len (p["real_speech"]))],
                    n, rng)
+  if p.get ("real_words") and rng.random () < REAL_WORDS_SHARE:
+    fams = sorted (p["real_words"])
+    clips = p["real_words"][fams[rng.integers (len (fams))]]
+    return window (real_utterance (clips, n, rng), n, rng)
   if rng.random () < PAUSED_SPEECH:
     return paused_speech (synth_speech (p, rng), synth_speech (p, rng), n,
                           rng)
@@ -804,7 +874,8 @@ def make_clip (job):
   return job["index"]
 
 
-def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
+def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False,
+                real_words=False):
   music = sorted (f for g in MUSIC_GLOBS for f in glob.glob (g,
                                                               recursive=True))
   effects = sorted (f for f in glob.glob (LINCITY + "*.wav")
@@ -815,6 +886,7 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
   effects += [ETR + f + ".wav" for f in ETR_NOISE]
   extra_music = sorted (f for g in EXTRA_MUSIC_GLOBS for f in glob.glob (g))
   nonbench_effects = [f for f in effects if split_of (f) != "bench"]
+  words = real_words_sources () if real_words else {}
   sentences = msc.load_sentences ()
   voices = msc.all_voices ()
   pools, sources = {}, {}
@@ -873,6 +945,12 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
     c = load_list ([f for f in CLAPS.get (split, []) if os.path.exists (f)])
     s = load_list ([f for f in REAL_SPEECH.get (split, [])
                     if os.path.exists (f)])
+    rw = {}
+    for fam in sorted (words) if split != "bench" else []:
+      if (fam in REAL_WORDS_VAL) == (split == "val"):
+        got = load_list (words[fam])
+        if got:
+          rw[fam] = got
     if split != "bench" and (not m or not a):
       sys.exit ("make-tag-corpus: no %s for the %s split (run "
                 "scripts/install-deps.sh)" % ("music" if not m else
@@ -886,6 +964,7 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
                 if np.argmax (np.abs (x)) >= 200 else x[:4000]
                 for _, x in c],
       "real_speech": [x for _, x in s],
+      "real_words": {f: [x for _, x in v] for f, v in rw.items ()},
       "voices": [v for v in voices if msc.voice_is_val (v) ==
                  (split == "val")],
       "texts": [t for t in sentences if msc.text_is_val (t) ==
@@ -896,11 +975,15 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False):
                       "applause": [f for f, _ in a],
                       "claps": [f for f, _ in c],
                       "real_speech": [f for f, _ in s]}
+    if rw:
+      sources[split]["real_words"] = {f: [g for g, _ in v]
+                                      for f, v in rw.items ()}
     if split != "bench":
       sources[split]["voices"] = ["%s:%s" % v for v in pools[split]["voices"]]
     log ("%s: %d music tracks, %d effects, %d short effects, %d applause, "
-         "%d claps, %d real speech" % (split, len (m), len (e), len (ev),
-                                       len (a), len (c), len (s)))
+         "%d claps, %d real speech, %d real speech clips of %d families" % (
+             split, len (m), len (e), len (ev), len (a), len (c), len (s),
+             sum (len (v) for v in rw.values ()), len (rw)))
   return pools, sources
 
 
@@ -943,7 +1026,8 @@ def write_valstream (out, pools, rng, utterances=10, events=6, paused=6,
   real applause and effects, generated noise, @events sequences of its
   short effects (event_noise), and speech (the val split's
   real recordings and utterances of val voices and texts, whole files,
-  tagged speech), @paused utterances of 2-3 sentences with 0.2-1.0 s
+  tagged speech; with --real-speech two utterances of each val family's
+  real clips in a row), @paused utterances of 2-3 sentences with 0.2-1.0 s
   pauses, @over_music excerpts of applause over music and @over_noise of
   speech over an effect (rows "tag1,tag2"; one applause over music
   only: the stream has two applause rows and the threshold chosen for
@@ -971,6 +1055,10 @@ def write_valstream (out, pools, rng, utterances=10, events=6, paused=6,
                   event_noise (p["events"], 8 * RATE, rng)))
   for i, x in enumerate (p["real_speech"]):
     rows.append (("valstream/speech-real%02d.wav" % i, "speech", x))
+  for fam in sorted (p.get ("real_words", {})):
+    for i in range (2):
+      rows.append (("valstream/speech-%s%02d.wav" % (fam, i), "speech",
+                    real_utterance (p["real_words"][fam], 5 * RATE, rng)))
   with tempfile.TemporaryDirectory () as tmp:
     wav = os.path.join (tmp, "s.wav")
     for i in range (utterances):
@@ -1027,6 +1115,10 @@ def main ():
                    help="more real recordings for train / val: MIDI songs, "
                    "applause, effects (MIDI_MUSIC, APPLAUSE2, EVENT_NOISE2, "
                    "EXTRA_NOISE2, EXTRA_MUSIC3)")
+  ap.add_argument ("--real-speech", action="store_true",
+                   help="real recorded speech of make-real-speech.py's "
+                   "families for train / val, whole families per split "
+                   "(val: %s)" % ", ".join (sorted (REAL_WORDS_VAL)))
   ap.add_argument ("--jobs", type=int, default=os.cpu_count () or 1)
   args = ap.parse_args ()
 
@@ -1041,7 +1133,7 @@ def main ():
     print ("make-tag-corpus: " + s, flush=True)
 
   pools, sources = load_pools (args.out, args.jobs, log, args.music_kb,
-                               args.more_sources)
+                               args.more_sources, args.real_speech)
   n = int (round (args.clip_sec * RATE))
   counts = {"train": args.clips, "val": max (1, args.clips // 5)}
   mixes = MIXES_NO_MUSIC_NOISE if args.no_music_noise else MIXES

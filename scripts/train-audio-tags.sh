@@ -61,10 +61,27 @@
 # the window for the shipped model, 94 ms before its middle), which dltag
 # maps them to: the validation stream's boundaries were 0.096 s late on
 # average, 0.007 s with it.
+# T11 (issue 5): REAL_SPEECH=1 (make-tag-corpus.py --real-speech: the
+# real recorded voices of scripts/make-real-speech.py, whole voices per
+# split, as 30% of the speech clips; the validation stream gets two 5 s
+# utterances of each validation voice; the bench is byte-identical). On
+# that validation stream's held-out seeds 5-8 (thresholds chosen on
+# seeds 1-4 of the same stream for every model) the train-only model
+# scored macro F1 0.848 / 0.837 / 0.811 and boundary error 0.476 /
+# 0.583 / 0.508 s for SEED=1 / 2 / 3 (mean 0.832, 0.522 s; speech F1
+# 0.944), the default corpus's 0.820 / 0.835 and 0.499 / 0.451 s for
+# SEED=1 / 2 (mean 0.828, 0.475 s; speech F1 0.939): a difference
+# inside the spread between seeds, a worse boundary error, so the
+# defaults keep the shipped recipe (each model: TRAINVAL=0 THREADS=1
+# SEED=N [REAL_SPEECH=1] scripts/train-audio-tags.sh build M.onnx, then
+# tune-tag-thresholds.py --model M.onnx --corpus RS_CORPUS --tolerance
+# 0.002, and its figures with --seeds 5,6,7,8 --output /tmp/x.onnx on
+# the line "trainer thresholds"). SEED: dltrain's seed (1).
 #
 #   scripts/train-audio-tags.sh [BUILD_DIR] [OUTPUT]
 #   CLIPS=12000 EPOCHS=16 THREADS=2 ARCH=crnn FRAMES=100 CLIP_SEC=2 \
 #     WIDTH=16 TRAINVAL=1 MUSIC_KB=160 MUSIC_NOISE=1 MORE_SOURCES=0 \
+#     REAL_SPEECH=0 SEED=1 \
 #     CORPUS_DIR=... scripts/train-audio-tags.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,12 +99,39 @@ music_kb=${MUSIC_KB:-160}
 corpus_opts=()
 [ "${MUSIC_NOISE:-1}" = 0 ] && corpus_opts+=(--no-music-noise)
 [ "${MORE_SOURCES:-0}" = 1 ] && corpus_opts+=(--more-sources)
+[ "${REAL_SPEECH:-0}" = 1 ] && corpus_opts+=(--real-speech)
 corpus=${CORPUS_DIR:-$build/tag-corpus}
 
+corpus_args=(--clips "$clips" --clip-sec "$clip_sec" --music-kb "$music_kb"
+  "${corpus_opts[@]}" --seed 1)
 if [ ! -s "$corpus/corpus.json" ]; then
   time /usr/bin/python3 "$root/scripts/make-tag-corpus.py" --out "$corpus" \
-    --clips "$clips" --clip-sec "$clip_sec" --music-kb "$music_kb" \
-    "${corpus_opts[@]}" --seed 1 --jobs 2
+    "${corpus_args[@]}" --jobs 2
+else
+  # a kept corpus must be the one these settings make (REAL_SPEECH=1 on
+  # a default corpus would train on the default one)
+  /usr/bin/python3 - "$corpus/corpus.json" "${corpus_args[@]}" <<'PYEOF'
+import json, shlex, sys
+def opts (words):
+  d, key = {}, None
+  for w in words:
+    if w.startswith ("--"):
+      key = w
+      d[key] = True
+    elif key:
+      d[key], key = w, None
+  d.pop ("--out", None)
+  d.pop ("--jobs", None)
+  return d
+show = lambda d: " ".join (k if v is True else "%s %s" % (k, v)
+                           for k, v in sorted (d.items ()))
+made = opts (shlex.split (json.load (open (sys.argv[1]))["command"]))
+want = opts (sys.argv[2:])
+if made != want:
+  sys.exit ("train-audio-tags: %s was made with %s, these settings want "
+            "%s: set CORPUS_DIR to another directory or remove it" % (
+                sys.argv[1], show (made), show (want)))
+PYEOF
 fi
 fit () {
   time "$build/nn/trainer/dltrain" fit --task tag \
@@ -96,7 +140,7 @@ fit () {
     --arch "$arch" --width "$width" --image-size "40x$frames" \
     --epochs "$epochs" --batch-size 64 \
     --optimizer adamw --lr 0.002 --weight-decay 0.05 --schedule cosine \
-    --warmup-epochs 1 --augment shift --spec-augment 2 --seed 1 \
+    --warmup-epochs 1 --augment shift --spec-augment 2 --seed "${SEED:-1}" \
     --threads "$threads" --resume --output "$2"
 }
 if [ "$trainval" = 1 ]; then

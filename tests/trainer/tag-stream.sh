@@ -217,6 +217,86 @@ else
   echo "note: --more-sources not checked (fluidsynth, openttd-openmsx, tennix, tuxfootball or foobillardplus-data missing)"
 fi
 
+# --real-speech (T11, issue 5): make-real-speech.py's real recorded voices
+# for train / val only, whole families per split (val: REAL_WORDS_VAL),
+# never the bench's pocketsphinx recordings; the bench files stay
+# byte-identical; the validation stream gets two 5 s utterances of each
+# val family; real_utterance says one family's clips in a row with pauses
+if [ -f /usr/share/games/warzone2100/base.wz ] && [ -d /usr/share/sounds/alsa ] &&
+   [ -d /usr/share/asterisk/sounds/en_US_f_Allison ] && [ -d /usr/share/klettres ]; then
+  C3=$WORK/corpus-rs
+  run corpus-rs $PY "$SOURCE_ROOT/scripts/make-tag-corpus.py" --out "$C3" \
+    --clips 40 --jobs 2 --real-speech
+  [ $rc = 0 ] || fail "make-tag-corpus --real-speech failed"
+  $PY - "$C" "$C3" "$SOURCE_ROOT" <<'PYEOF' || fail "--real-speech changed the bench or mixed splits"
+import importlib.util, json, os, sys, wave
+import numpy as np
+c, c3, root = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location (
+    "mtc", os.path.join (root, "scripts", "make-tag-corpus.py"))
+mtc = importlib.util.module_from_spec (spec)
+spec.loader.exec_module (mtc)
+rd = lambda d, f: open (os.path.join (d, f), "rb").read ()
+assert rd (c, "bench.tsv") == rd (c3, "bench.tsv")
+for l in open (os.path.join (c, "bench.tsv")):
+  f = l.split ("\t")[0]
+  assert rd (c, f) == rd (c3, f), f
+src, src3 = (json.load (open (os.path.join (d, "corpus.json")))["sources"]
+             for d in (c, c3))
+assert "real_words" not in src["train"] and "real_words" not in src3["bench"]
+tr, va = src3["train"]["real_words"], src3["val"]["real_words"]
+# whole families per split, the val ones named in REAL_WORDS_VAL
+assert tr and va and not set (tr) & set (va), (sorted (tr), sorted (va))
+assert set (va) <= mtc.REAL_WORDS_VAL and not set (tr) & mtc.REAL_WORDS_VAL
+for fam in list (tr.values ()) + list (va.values ()):
+  for f in fam:
+    assert not f.split (":")[-1].startswith (mtc.msr.BENCH_DATA) and \
+        "pocketsphinx" not in f, f
+# the other sources are those of the default corpus
+for split in ("train", "val", "bench"):
+  for k in ("music", "noise", "applause", "events"):
+    assert src3[split][k] == src[split][k], (split, k)
+rows = [l.rstrip ("\n").split ("\t") for l in
+        open (os.path.join (c3, "valstream.tsv"))]
+for fam in va:
+  got = [p for p, t in rows if p.startswith ("valstream/speech-%s" % fam)]
+  assert len (got) == 2, (fam, got)
+  for p in got:
+    w = wave.open (os.path.join (c3, p))
+    assert w.getnframes () >= 5 * 16000, p
+assert len (rows) == sum (1 for _ in open (os.path.join (c, "valstream.tsv"))) \
+    + 2 * len (va)
+# real_utterance: clips of a known level said in a row, each at the
+# level of the others within 3 dB, 0.05-0.4 s pauses over a quiet room
+# tone, at least n samples
+rng = np.random.default_rng (3)
+tone = lambda hz, s: 0.3 * np.sin (2 * np.pi * hz *
+                                    np.arange (int (s * 16000)) / 16000)
+y = mtc.real_utterance ([tone (200, 0.3), 0.01 * tone (300, 0.5)], 48000, rng)
+assert len (y) >= 48000
+env = np.array ([mtc.rms (y[i:i + 160]) for i in range (0, len (y) - 160, 160)])
+# (the clips' levels differ by 30 dB; the 5th / 95th percentiles leave
+# out the frames across a clip's edges)
+loud = env[env > 0.1 * env.max ()]
+spread = 20 * np.log10 (np.percentile (loud, 95) / np.percentile (loud, 5))
+assert spread < 10, spread
+quiet = env[env < 0.1 * np.median (loud)]
+assert len (quiet) >= 5 and quiet.min () > 0, len (quiet)
+PYEOF
+else
+  echo "note: --real-speech not checked (warzone2100-data, alsa-utils, asterisk-core-sounds-en or klettres-data missing)"
+fi
+
+# scripts/train-audio-tags.sh keeps a built corpus only when it was made
+# with the settings asked for (REAL_SPEECH=1 must not train on a default
+# corpus)
+mkdir -p "$WORK/kept"
+cp "$C/corpus.json" "$WORK/kept/"
+run kept env CLIPS=40 REAL_SPEECH=1 CORPUS_DIR="$WORK/kept" \
+  bash "$SOURCE_ROOT/scripts/train-audio-tags.sh" "$WORK/no-build" "$WORK/kept/m.onnx"
+[ $rc = 1 ] && grep -q "kept/corpus.json was made with --clips 40, these settings want .* --real-speech --seed 1: set CORPUS_DIR" \
+  "$WORK/kept.err" || fail "train-audio-tags kept a corpus of other settings"
+
 # --image-size N_MELSxFRAMES: another window; a wrong band count is refused
 W=$WORK/w50.onnx
 run fit50 "$DLTRAIN" fit --task tag --data "$C/train.tsv" --val-data "$C/val.tsv" \
