@@ -778,14 +778,14 @@ def synth_speech (p, rng):
 
 
 def real_utterance (clips, n, rng):
-  """@n samples or more of one speaker's clips @clips said in a row
-  (each trimmed of its quiet, at an even level within +-3 dB) with
+  """@n samples or more of one speaker's clips @clips (trimmed of their
+  quiet: load_pools) said in a row (at an even level within +-3 dB) with
   0.05-0.4 s pauses over a room tone (generated noise 30-55 dB below
   the speech), as a voice talks in a recording: words and short
   phrases, all tagged speech."""
   parts, got = [], 0
   while got < n:
-    x = trim (clips[rng.integers (len (clips))])
+    x = clips[rng.integers (len (clips))]
     parts.append (x / rms (x) * 10 ** (rng.uniform (-3, 3) / 20))
     gap = np.zeros (int (rng.uniform (0.05, 0.4) * RATE))
     parts.append (gap)
@@ -964,7 +964,7 @@ def load_pools (out, jobs, log, music_kb=BENCH_MUSIC_KB, more=False,
                 if np.argmax (np.abs (x)) >= 200 else x[:4000]
                 for _, x in c],
       "real_speech": [x for _, x in s],
-      "real_words": {f: [x for _, x in v] for f, v in rw.items ()},
+      "real_words": {f: [trim (x) for _, x in v] for f, v in rw.items ()},
       "voices": [v for v in voices if msc.voice_is_val (v) ==
                  (split == "val")],
       "texts": [t for t in sentences if msc.text_is_val (t) ==
